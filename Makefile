@@ -1,0 +1,48 @@
+# Tỉnh Số — developer commands. `make run` and `make test` work on a fresh machine (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres bench lint install demo clean
+
+$(BIN)/tinhso: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(BIN)/tinhso
+
+# The platform with the demo province on SQLite (var/tinhso.sqlite3), at http://127.0.0.1:8000
+run: install
+	$(BIN)/tinhso migrate --no-input
+	$(BIN)/tinhso demo
+	$(BIN)/tinhso demo --accounts
+	$(BIN)/tinhso run $(HOST):$(PORT)
+
+demo: install
+	$(BIN)/tinhso migrate --no-input
+	$(BIN)/tinhso demo
+
+# Every test, on SQLite and then on a throwaway PostgreSQL cluster (skipped with a message if PostgreSQL is absent).
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc = 3 ]; then echo "PostgreSQL not installed: PostgreSQL run skipped (CI installs it)."; exit 0; fi; exit $$rc
+
+bench: install
+	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+lint: install
+	$(BIN)/ruff check src bench scripts
+	$(BIN)/tinhso makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

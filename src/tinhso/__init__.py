@@ -1,0 +1,3 @@
+"""Tỉnh Số — open platform for a Vietnamese province's digital government."""
+
+__version__ = "0.1.0"

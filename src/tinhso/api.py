@@ -1,0 +1,17 @@
+"""The JSON API: one NinjaAPI, each app adds its router. OpenAPI at /api/docs."""
+
+from ninja import NinjaAPI
+
+from .catalog.api import router as catalog_router
+from .core.api import install_error_handlers
+from .core.api import router as core_router
+
+api = NinjaAPI(
+    title="Tỉnh Số API",
+    version="1",
+    description="API của nền tảng Tỉnh Số: danh mục thủ tục hành chính, đơn vị hành chính, cơ quan, lịch làm việc.",
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/", core_router)
+api.add_router("/procedures", catalog_router)

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from .api import api
+from .views import home
+
+admin.site.site_header = "Tỉnh Số — Quản trị cấu hình"
+admin.site.site_title = "Tỉnh Số"
+admin.site.index_title = "Cấu hình hệ thống"
+
+urlpatterns = [
+    path("quan-tri/", admin.site.urls),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("thu-tuc/", include("tinhso.catalog.urls")),
+    path("", home, name="home"),
+    path("", include("tinhso.core.urls")),
+]
