@@ -37,8 +37,9 @@ test-postgres: install
 	@scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc = 3 ]; then echo "PostgreSQL not installed: PostgreSQL run skipped (CI installs it)."; exit 0; fi; exit $$rc
 
+# Every benchmark, one JSON line each, on a throwaway PostgreSQL (on SQLite if PostgreSQL is not installed).
 bench: install
-	@for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	@scripts/with-postgres bench/run-all; rc=$$?; if [ $$rc = 3 ]; then bench/run-all; else exit $$rc; fi
 
 lint: install
 	$(BIN)/ruff check src bench scripts
