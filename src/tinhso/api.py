@@ -5,6 +5,8 @@ from ninja import NinjaAPI
 from .catalog.api import router as catalog_router
 from .core.api import install_error_handlers
 from .core.api import router as core_router
+from .onestop.api_public import router as onestop_public_router
+from .onestop.api_staff import router as onestop_staff_router
 
 api = NinjaAPI(
     title="Tỉnh Số API",
@@ -15,3 +17,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/procedures", catalog_router)
+api.add_router("/", onestop_public_router)
+api.add_router("/staff", onestop_staff_router)

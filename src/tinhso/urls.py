@@ -14,5 +14,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("thu-tuc/", include("tinhso.catalog.urls")),
     path("", home, name="home"),
+    path("", include("tinhso.onestop.urls")),
     path("", include("tinhso.core.urls")),
 ]

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "tinhso.core",
     "tinhso.catalog",
+    "tinhso.onestop",
     "tinhso.demo",
 ]
 

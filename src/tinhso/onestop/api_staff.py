@@ -1,0 +1,5 @@
+"""Staff dossier API."""
+
+from ninja import Router
+
+router = Router(tags=["Hồ sơ — cán bộ"])
