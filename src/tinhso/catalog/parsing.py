@@ -1513,3 +1513,16 @@ def assume_time_unit(parsed: ParsedProcedure, unit: str) -> int:
                 f"Thời hạn «{channel.time_text}» không ghi đơn vị; đã hiểu là {label}.",
             ))
     return count
+
+
+_CONDITIONAL_RE = re.compile(r"^[\s\-–+•*.]*(trường hợp|nếu|đối với trường hợp|khi\s)", re.IGNORECASE)
+
+
+def is_conditional(component_name: str) -> bool:
+    """Whether a component is needed only in some cases ("Trường hợp …", "Nếu …", "… (nếu có)").
+
+    The national catalogue has no "mandatory" flag; such components are imported as optional so that an applicant
+    is never blocked for a paper that does not apply to them. The province can change the flag per component.
+    """
+    lowered = component_name.lower()
+    return bool(_CONDITIONAL_RE.match(lowered)) or "(nếu có)" in lowered

@@ -30,6 +30,7 @@ from .parsing import (
     LEVEL_PROVINCE,
     ParsedProcedure,
     assume_time_unit,
+    is_conditional,
     iter_catalogue,
     parse_rate,
     parse_record,
@@ -145,7 +146,7 @@ def _write_version(procedure: Procedure, parsed: ParsedProcedure, digest: str,
         )
     Component.objects.bulk_create(
         Component(version=version, order=i, group=c.group[:500], name=c.name, template_name=c.template[:500],
-                  originals=c.originals, copies=c.copies)
+                  originals=c.originals, copies=c.copies, mandatory=not is_conditional(c.name))
         for i, c in enumerate(parsed.components, start=1)
     )
     _copy_local_configuration(previous, version)
@@ -295,4 +296,24 @@ def configure_procedure(
     record("catalog.configured", actor=actor, obj=version, summary=f"Cấu hình thủ tục {code}",
            data={"online_level": version.online_level, "deadline_mode": version.deadline_mode,
                  "steps": len(steps) if steps is not None else None})
+    return version
+
+
+@transaction.atomic
+def set_mandatory_components(actor: User | None, code: str, mandatory_orders: Iterable[int]) -> ProcedureVersion:
+    """Say which components of the current version an applicant must provide (the catalogue has no such flag)."""
+    if actor is not None:
+        permissions.require_role(actor, [Role.ADMINISTRATOR])
+    procedure = _locked_procedure(code)
+    if procedure is None or procedure.current is None:
+        raise DomainError("procedure_not_found", f"Không tìm thấy thủ tục mã {code}.")
+    version = procedure.current
+    orders = set(mandatory_orders)
+    unknown = orders - set(version.components.values_list("order", flat=True))
+    if unknown:
+        raise DomainError("component_not_found", f"Không có thành phần số {sorted(unknown)}.", field="components")
+    version.components.update(mandatory=False)
+    version.components.filter(order__in=orders).update(mandatory=True)
+    record("catalog.components_configured", actor=actor, obj=version, summary=f"Thành phần bắt buộc của {code}",
+           data={"mandatory": sorted(orders)})
     return version

@@ -99,6 +99,30 @@ DAYS_MODE_FIELDS = {"Hộ tịch", "Chứng thực"}
 ONLINE_FULL = {"1.001193", "2.001583", "2.001199", "2.001610", "2.002043", "1.004837"}
 
 
+#: The papers a citizen really uploads for the most common procedures (the catalogue mixes notes into its list).
+DEMO_MANDATORY = {
+    "1.001193": ("Tờ khai đăng ký khai sinh", "Giấy chứng sinh"),
+    "1.000894": ("Tờ khai đăng ký kết hôn",),
+    "1.000656": ("Tờ khai",),
+    "2.001583": ("Giấy đề nghị đăng ký doanh nghiệp", "Điều lệ công ty"),
+}
+
+
+def _mandatory_orders(code: str, components) -> list[int]:
+    """The first component matching each curated name; else the first two unconditional components."""
+    components = list(components)
+    wanted = DEMO_MANDATORY.get(code)
+    if wanted:
+        orders = []
+        for prefix in wanted:
+            match = next((c for c in components if c.name.lstrip("-+•* ").lower().startswith(prefix.lower())), None)
+            if match is not None:
+                orders.append(match.order)
+        if orders:
+            return orders
+    return [c.order for c in components if c.mandatory][:2]
+
+
 @dataclass
 class DemoSummary:
     counts: dict = field(default_factory=dict)
@@ -193,6 +217,8 @@ def load_procedures(summary: DemoSummary) -> None:
         mode = version.DeadlineMode.DAYS if parsed.field in DAYS_MODE_FIELDS else None
         catalog_services.configure_procedure(None, parsed.code, agencies=agencies, steps=steps, online_level=online,
                                              deadline_mode=mode)
+        catalog_services.set_mandatory_components(None, parsed.code,
+                                                  _mandatory_orders(parsed.code, version.components.all()))
         summary.add("procedures_configured")
 
 
