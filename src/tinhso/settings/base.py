@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "tinhso.core",
     "tinhso.catalog",
     "tinhso.onestop",
+    "tinhso.signing",
+    "tinhso.exchange",
     "tinhso.demo",
 ]
 
