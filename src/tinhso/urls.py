@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("thu-tuc/", include("tinhso.catalog.urls")),
+    path("ky-so/", include("tinhso.signing.urls")),
     path("", home, name="home"),
     path("", include("tinhso.onestop.urls")),
     path("", include("tinhso.core.urls")),

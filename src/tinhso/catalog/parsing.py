@@ -1354,6 +1354,9 @@ def parse_record(raw: dict[str, Any]) -> ParsedProcedure:
             _problem("", "record_invalid", f"Bản ghi không phải object JSON ({type(raw).__name__})", SEVERITY_ERROR)
         )
         raw = {}
+    # The portal stores some Vietnamese with combining marks (e.g. U+0323): precompose everything (NFC) so that
+    # search, comparison and printing see one form.
+    raw = {k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v for k, v in raw.items()}
 
     def text(key: str) -> str:
         return _text_field(raw, key, problems)

@@ -1,4 +1,4 @@
-"""Back office for the one-stop-shop: rules, notification templates; dossiers read-only (changes go through services)."""
+"""Back office for the one-stop-shop: rules, notification templates; dossiers read-only (services change them)."""
 
 from django.contrib import admin
 

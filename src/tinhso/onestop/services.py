@@ -157,7 +157,7 @@ def _handling_agency(version: ProcedureVersion, receiving: Agency) -> Agency:
     """Commune centres hand to their People's Committee; provincial procedures to their implementing agency."""
     if receiving.kind == Agency.Kind.COMMUNE_SERVICE_CENTRE and receiving.parent_id:
         return receiving.parent
-    implementing = list(version.implementing_agencies.all())
+    implementing = list(version.implementing_agencies.order_by("code"))
     if receiving in implementing:
         return receiving
     province_level = [a for a in implementing if a.kind != Agency.Kind.COMMUNE_COMMITTEE]
@@ -248,19 +248,29 @@ def _owner_or_officer(actor: User, dossier: Dossier) -> str:
 @transaction.atomic
 def add_attachment(actor: User, dossier: Dossier, upload, *, item: DossierItem | None = None,
                    kind: str = Attachment.Kind.INPUT, digitised: bool = False) -> Attachment:
-    """Store an uploaded file after checking its type by content, its size and the dossier's file count."""
-    from . import uploads
+    """Store an applicant's (or the desk's) file after checking its type by content, its size and the file count.
 
+    Result files go through ``attach_result`` (the step's officer), never through here.
+    """
+    if kind not in (Attachment.Kind.INPUT, Attachment.Kind.SUPPLEMENT):
+        raise DomainError("invalid_kind", "Loại tệp không hợp lệ.", field="kind")
     dossier = _lock(dossier)
-    if kind != Attachment.Kind.RESULT:  # result files are checked by attach_result (the step's officer)
-        _owner_or_officer(actor, dossier)
+    _owner_or_officer(actor, dossier)
+    return _store_attachment(actor, dossier, upload, item=item, kind=kind, digitised=digitised)
+
+
+def _store_attachment(actor: User, dossier: Dossier, upload, *, item: DossierItem | None, kind: str,
+                      digitised: bool = False) -> Attachment:
+    from . import uploads
     if kind in (Attachment.Kind.INPUT,) and not (dossier.is_draft or dossier.status == Status.NEW):
         raise Conflict("dossier_submitted", "Hồ sơ đã nộp; chỉ bổ sung giấy tờ khi được yêu cầu.")
     if kind == Attachment.Kind.SUPPLEMENT and dossier.status != Status.SUPPLEMENT:
         raise Conflict("no_supplement_requested", "Hồ sơ không có yêu cầu bổ sung.")
     if item is not None and item.dossier_id != dossier.pk:
         raise DomainError("wrong_item", "Thành phần không thuộc hồ sơ này.", field="item")
-    checked = uploads.check_upload(upload, existing_count=dossier.attachments.count())
+    applicant_kinds = (Attachment.Kind.INPUT, Attachment.Kind.SUPPLEMENT)
+    counted = dossier.attachments.filter(kind__in=applicant_kinds).count() if kind in applicant_kinds else 0
+    checked = uploads.check_upload(upload, existing_count=counted)
     attachment = Attachment(dossier=dossier, item=item, kind=kind, name=checked.name, uploaded_at=_now(),
                             content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
                             uploaded_by=actor)
@@ -276,10 +286,30 @@ def add_attachment(actor: User, dossier: Dossier, upload, *, item: DossierItem |
 def remove_attachment(actor: User, attachment: Attachment) -> None:
     dossier = _lock(attachment.dossier_id)
     _owner_or_officer(actor, dossier)
-    if not (dossier.is_draft or (dossier.status == Status.NEW and not actor.is_applicant)):
+    waiting_supplement = dossier.status == Status.SUPPLEMENT and attachment.kind == Attachment.Kind.SUPPLEMENT \
+        and not attachment.events.exists()  # not yet handed in with a "supplemented" event
+    if not (dossier.is_draft or waiting_supplement or (dossier.status == Status.NEW and not actor.is_applicant)):
         raise Conflict("dossier_submitted", "Không thể xóa tệp của hồ sơ đã nộp.")
     attachment.file.delete(save=False)
     attachment.delete()
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.lstrip("-+•* ").split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+@transaction.atomic
+def discard_draft(actor: User, dossier: Dossier) -> None:
+    """Delete a draft that was never submitted, with its files (nothing public happened to it)."""
+    dossier = _lock(dossier)
+    _owner_or_officer(actor, dossier)
+    if not dossier.is_draft:
+        raise Conflict("not_a_draft", "Chỉ xóa được bản nháp chưa nộp; hồ sơ đã nộp thì dùng “Rút hồ sơ”.")
+    for attachment in dossier.attachments.all():
+        attachment.file.delete(save=False)
+    record("dossier.draft_discarded", actor=actor, obj=dossier, summary=f"Xóa bản nháp #{dossier.pk}")
+    dossier.delete()
 
 
 def missing_mandatory(dossier: Dossier) -> list[DossierItem]:
@@ -296,7 +326,7 @@ def submit(actor: User, dossier: Dossier) -> Dossier:
         raise Conflict("already_submitted", "Hồ sơ đã được nộp.")
     missing = missing_mandatory(dossier)
     if missing and dossier.is_online:
-        names = "; ".join(i.name[:80] for i in missing[:5])
+        names = "; ".join(_short(i.name) for i in missing[:5])
         raise DomainError("components_missing", f"Còn thiếu giấy tờ bắt buộc: {names}.", field="items")
     dossier.is_draft, dossier.submitted_at = False, _now()
     _save(dossier, "is_draft", "submitted_at")
@@ -346,6 +376,11 @@ def _start_step(dossier: Dossier, step: DossierStep, at: datetime, cal) -> None:
     dossier.current_step = step
 
 
+def _step_data(step: DossierStep) -> dict:
+    return {"step": step.order, "result": step.result,
+            "step_due": step.due_at.isoformat() if step.due_at else None}
+
+
 def _finish_step(step: DossierStep, at: datetime, cal) -> None:
     step.finished_at = at
     step.result = cal.step_result(at, step.due_at) if step.due_at else ""
@@ -383,8 +418,10 @@ def accept(actor: User, dossier: Dossier, *, expected_revision: int | None = Non
         dossier.current_step = first
     _save(dossier, "rules", "received_at", "due_at", "original_due_at", "code", "status", "current_step")
     _event(dossier, "accepted", actor, role=role, agency=dossier.receiving_agency, from_status=from_status,
-           from_step=first, note=note, data={"due_at": dossier.due_at.isoformat()})
+           from_step=first, note=note, data={"due_at": dossier.due_at.isoformat(), **_step_data(first)}, at=at)
     _notify(dossier, "accepted")
+    if dossier.current_step is not None and dossier.current_step.finished_at is None:
+        _notify(dossier, "step_started")
     return dossier
 
 
@@ -421,8 +458,8 @@ def request_supplement(actor: User, dossier: Dossier, items: list[str], reason: 
         stage, agency = SupplementRequest.Stage.RECEPTION, dossier.receiving_agency
     else:
         _require_status(dossier, Status.ACCEPTED, Status.PROCESSING, action="yêu cầu bổ sung")
-        step = dossier.current_step
-        role = _require(actor, step.agency, [step.role, *HEAD_ROLES])
+        step = _current_step(dossier)
+        role = _require_step_actor(actor, step)
         stage, agency = SupplementRequest.Stage.PROCESSING, step.agency
         dossier.supplement_count += 1
         Pause.objects.create(dossier=dossier, reason=Pause.Reason.SUPPLEMENT, started_at=at)
@@ -447,6 +484,8 @@ def provide_supplement(actor: User, dossier: Dossier, note: str = "") -> Dossier
     role = _owner_or_officer(actor, dossier)
     _require_status(dossier, Status.SUPPLEMENT, action="nộp bổ sung")
     request = dossier.supplement_requests.filter(provided_at__isnull=True).order_by("-requested_at").first()
+    if request is None:
+        raise Conflict("no_supplement_requested", "Hồ sơ không có yêu cầu bổ sung đang chờ.")
     at = _now()
     request.provided_at = at
     request.save(update_fields=["provided_at"])
@@ -457,7 +496,8 @@ def provide_supplement(actor: User, dossier: Dossier, note: str = "") -> Dossier
         _resume(dossier, at)
         dossier.status = Status.PROCESSING
         _save(dossier, "status", "due_at", "current_step")
-    _event(dossier, "supplemented", actor, role=role, from_status=Status.SUPPLEMENT, note=note)
+    files = dossier.attachments.filter(kind=Attachment.Kind.SUPPLEMENT, uploaded_at__gte=request.requested_at)
+    _event(dossier, "supplemented", actor, role=role, from_status=Status.SUPPLEMENT, note=note, attachments=files)
     _notify(dossier, "supplemented")
     return dossier
 
@@ -516,7 +556,9 @@ def assign(actor: User, dossier: Dossier, assignee: User, *, expected_revision: 
     return dossier
 
 
+@transaction.atomic
 def bulk_assign(actor: User, dossiers: Iterable[Dossier], assignee: User) -> int:
+    """Assign several dossiers at once: all or none (the first refusal names its dossier and undoes the rest)."""
     count = 0
     for dossier in dossiers:
         assign(actor, dossier, assignee)
@@ -551,7 +593,7 @@ def forward(actor: User, dossier: Dossier, *, note: str = "", to_agency: Agency 
     dossier.status = Status.PROCESSING
     _save(dossier, "status", "current_step")
     _event(dossier, "forwarded", actor, role=role, agency=step.agency, from_status=from_status, from_step=step,
-           note=note, data={"to_agency": nxt.agency.code})
+           note=note, data={"to_agency": nxt.agency.code, **_step_data(step)}, at=at)
     _notify(dossier, "step_started")
     return dossier
 
@@ -572,12 +614,13 @@ def send_back(actor: User, dossier: Dossier, to_order: int, reason: str, *,
     at = _now()
     cal = clock.dossier_calendar(dossier)
     _finish_step(step, at, cal)
+    step_data = _step_data(step)  # kept in the history: the reopened step's own row is reset below
     dossier.steps.filter(order__gt=target.order, order__lte=step.order).update(finished_at=None, started_at=None,
                                                                                  result="", due_at=None)
     _start_step(dossier, target, at, cal)
     _save(dossier, "current_step")
     _event(dossier, "sent_back", actor, role=role, agency=step.agency, from_status=dossier.status, from_step=step,
-           note=reason.strip(), public=False)
+           note=reason.strip(), public=False, at=at, data=step_data)
     _notify(dossier, "step_started")
     return dossier
 
@@ -626,7 +669,7 @@ def attach_result(actor: User, dossier: Dossier, upload) -> Attachment:
     _require_status(dossier, Status.PROCESSING, Status.DONE, action="đính kèm kết quả")
     step = _current_step(dossier)
     _require_step_actor(actor, step)
-    return add_attachment(actor, dossier, upload, kind=Attachment.Kind.RESULT)
+    return _store_attachment(actor, dossier, upload, item=None, kind=Attachment.Kind.RESULT)
 
 
 @transaction.atomic
@@ -658,9 +701,9 @@ def decide(actor: User, dossier: Dossier, outcome: str, note: str = "", *,
         _start_step(dossier, remaining_steps[0], at, cal)
     _save(dossier, "outcome", "finished_at", "status", "current_step")
     _event(dossier, "decided", actor, role=role, agency=step.agency, from_status=Status.PROCESSING, from_step=step,
-           note=note.strip(), data={"outcome": outcome},
+           note=note.strip(), data={"outcome": outcome, **_step_data(step)}, at=at,
            attachments=dossier.attachments.filter(kind=Attachment.Kind.RESULT))
-    _notify(dossier, "done")
+    _notify(dossier, "done", reason=note.strip() if outcome == Dossier.Outcome.REFUSED else "")
     return dossier
 
 
@@ -722,6 +765,7 @@ def confirm_payment(actor: User | None, dossier: Dossier, reference: str = "") -
     dossier.status = Status.PROCESSING
     _save(dossier, "status", "due_at")
     _event(dossier, "paid", actor, from_status=Status.FINANCIAL, note=reference)
+    _notify(dossier, "step_started")
     return dossier
 
 
@@ -730,6 +774,8 @@ def withdraw(actor: User, dossier: Dossier, reason: str = "") -> Dossier:
     """The applicant withdraws (status 7), possible until a decision is made."""
     dossier = _lock(dossier)
     role = _owner_or_officer(actor, dossier)
+    if dossier.is_draft:
+        raise Conflict("not_submitted", "Bản nháp chưa nộp: hãy xóa bản nháp thay vì rút hồ sơ.")
     _require_status(dossier, Status.NEW, Status.ACCEPTED, Status.PROCESSING, Status.SUPPLEMENT, Status.FINANCIAL,
                     action="rút hồ sơ")
     from_status = dossier.status
@@ -737,6 +783,7 @@ def withdraw(actor: User, dossier: Dossier, reason: str = "") -> Dossier:
     dossier.status, dossier.finished_at = Status.WITHDRAWN, _now()
     _save(dossier, "status", "finished_at")
     _event(dossier, "withdrawn", actor, role=role, from_status=from_status, note=reason)
+    _notify(dossier, "withdrawn")
     return dossier
 
 
@@ -763,7 +810,8 @@ def stop(actor: User | None, dossier: Dossier, reason: str) -> Dossier:
     _close_pause(dossier)
     dossier.status, dossier.finished_at = Status.STOPPED, _now()
     _save(dossier, "status", "finished_at")
-    _event(dossier, "stopped", actor, role=role, from_status=from_status, note=reason.strip())
+    agency = dossier.receiving_agency if role in ("", Role.RECEIVING_OFFICER) else dossier.handling_agency
+    _event(dossier, "stopped", actor, role=role, agency=agency, from_status=from_status, note=reason.strip())
     _notify(dossier, "stopped", reason=reason.strip())
     return dossier
 
@@ -786,13 +834,17 @@ def issue_apology(actor: User, dossier: Dossier, new_due: datetime, reason: str)
         raise DomainError("apology_too_late",
                           f"Văn bản xin lỗi phải gửi chậm nhất ngày {latest_day:%d/%m/%Y} (01 ngày làm việc trước "
                           "ngày hẹn trả).", field="new_due")
+    if timezone.is_naive(new_due):
+        new_due = timezone.make_aware(new_due)
     if new_due <= dossier.due_at:
         raise DomainError("new_due_invalid", "Ngày hẹn mới phải sau ngày hẹn hiện tại.", field="new_due")
+    previous_due = dossier.due_at
     dossier.apology_issued, dossier.due_at = True, new_due
     _save(dossier, "apology_issued", "due_at")
     _event(dossier, "apologised", actor, role=role, agency=dossier.handling_agency, from_status=dossier.status,
            note=reason.strip(),
-           data={"new_due": new_due.isoformat(), "original_due": dossier.original_due_at.isoformat()})
+           data={"new_due": new_due.isoformat(), "original_due": previous_due.isoformat(),
+                 "first_due": dossier.original_due_at.isoformat()})
     _notify(dossier, "apology", reason=reason.strip())
     return dossier
 
@@ -813,13 +865,16 @@ def sweep_deadlines(now: datetime | None = None) -> DeadlineSweep:
     result = DeadlineSweep()
     active = Dossier.objects.filter(status__in=[Status.ACCEPTED, Status.PROCESSING]).select_related(
         "handling_agency", "current_step")
-    for dossier in active.filter(due_at__lte=now + timedelta(days=2)).iterator():
+    calendars: dict[int, object] = {}
+    # A week of calendar time covers any "due soon" window in working hours (Tết included); exact test below.
+    for dossier in active.filter(due_at__lte=now + timedelta(days=7)).iterator():
         if dossier.due_at <= now:
             result.overdue += 1
             _notify_now(dossier, "overdue")
         else:
             hours = (dossier.rules or {}).get("due_soon_hours", 8)
-            left = clock.dossier_calendar(dossier).office_time_between(now, dossier.due_at)
+            cal = calendars.setdefault(dossier.handling_agency_id, clock.dossier_calendar(dossier))
+            left = cal.office_time_between(now, dossier.due_at)
             if left <= timedelta(hours=hours):
                 result.due_soon += 1
                 _notify_now(dossier, "due_soon")
@@ -834,8 +889,9 @@ def sweep_deadlines(now: datetime | None = None) -> DeadlineSweep:
                     locked = _lock(dossier)
                     locked.status, locked.finished_at = Status.STOPPED, now
                     _save(locked, "status", "finished_at")
-                    _event(locked, "stopped", None, from_status=Status.SUPPLEMENT,
+                    _event(locked, "stopped", None, agency=locked.receiving_agency, from_status=Status.SUPPLEMENT,
                            note="Quá thời hạn bổ sung hồ sơ mà người nộp chưa bổ sung.")
+                    _notify(locked, "stopped", reason="Quá thời hạn bổ sung hồ sơ mà người nộp chưa bổ sung.")
             result.stopped += 1
         elif request.reminded_at is None:
             rules = dossier.rules or {}

@@ -1,3 +1,19 @@
-from django.urls import path  # noqa: F401
+"""Applicants' pages (online submission, my dossiers) and the public lookup, mounted at the site root."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_citizen as views
+
+urlpatterns = [
+    path("nop-ho-so/<str:procedure_code>/", views.start, name="citizen-start"),
+    path("ho-so-cua-toi/", views.dossier_list, name="citizen-list"),
+    path("ho-so-cua-toi/<int:pk>/", views.dossier_page, name="citizen-dossier"),
+    path("ho-so-cua-toi/<int:pk>/giay-to/<int:item_pk>/tai-len/", views.upload, name="citizen-upload"),
+    path("ho-so-cua-toi/<int:pk>/tep/<int:attachment_pk>/xoa/", views.remove, name="citizen-remove"),
+    path("ho-so-cua-toi/<int:pk>/tep/<int:attachment_pk>/", views.download, name="citizen-download"),
+    path("ho-so-cua-toi/<int:pk>/nop/", views.submit, name="citizen-submit"),
+    path("ho-so-cua-toi/<int:pk>/bo-sung/", views.supplement, name="citizen-supplement"),
+    path("ho-so-cua-toi/<int:pk>/rut-ho-so/", views.withdraw, name="citizen-withdraw"),
+    path("ho-so-cua-toi/<int:pk>/giay-hen.pdf", views.receipt, name="citizen-receipt"),
+    path("tra-cuu/", views.lookup, name="lookup"),
+]
