@@ -17,11 +17,13 @@ TSA, and the certificates and CRLs of both chains in the document security store
 time-stamp.
 """
 
+import asyncio
 import functools
 import io
 import json
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -263,12 +265,27 @@ def sign_pdf(
         pdf_signer = _TimedPdfSigner(meta, signer=ph_signer, timestamper=timestamper, stamp_style=style,
                                      new_field_spec=spec, signing_time=when)
         try:
-            out = pdf_signer.sign_pdf(writer, bytes_reserved=_reserve(ph_signer, timestamper) if conf.demo else None)
+            out = outside_event_loop(pdf_signer.sign_pdf, writer,
+                                     bytes_reserved=_reserve(ph_signer, timestamper) if conf.demo else None)
         except DomainError:
             raise
         except Exception as exc:
             raise DomainError("signing_failed", f"Ký số không thành công: {exc}") from exc
     return out.getvalue()
+
+
+def outside_event_loop(fn, *args, **kwargs):
+    """Call one of pyHanko's synchronous functions, which use ``asyncio.run()`` internally.
+
+    ``asyncio.run()`` refuses to start inside a running event loop (an ASGI view, a Playwright-driven test): there
+    the call runs in a worker thread with a loop of its own. The signer's lock is held by the caller.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
 
 
 def _reserve(ph_signer, timestamper) -> int:
@@ -388,7 +405,7 @@ def _pades_level(emb, status, dss, roots, doc_timestamps) -> str | None:
         # data, at the time of the signature time-stamp (no network).
         vc = dss.as_validation_context({"trust_roots": roots, "allow_fetching": False, "revocation_mode": "require",
                                         "moment": tst.timestamp})
-        lt = validate_pdf_signature(emb, signer_validation_context=vc, skip_diff=True)
+        lt = outside_event_loop(validate_pdf_signature, emb, signer_validation_context=vc, skip_diff=True)
     except Exception:  # noqa: BLE001 - anything missing simply means the level is not reached
         return "B-T"
     if not (lt.intact and lt.valid and lt.trusted and lt.timestamp_validity and lt.timestamp_validity.trusted):
@@ -447,7 +464,7 @@ def verify_pdf(pdf_bytes: bytes, *, trusted_roots=None) -> VerificationResult:
     timestamps = []
     for ts_emb in doc_ts:
         try:
-            ts_status = validate_pdf_timestamp(ts_emb, validation_context=context())
+            ts_status = outside_event_loop(validate_pdf_timestamp, ts_emb, validation_context=context())
             timestamps.append((ts_emb, ts_status.intact and ts_status.valid and ts_status.trusted))
         except Exception:  # noqa: BLE001
             timestamps.append((ts_emb, False))
@@ -456,7 +473,7 @@ def verify_pdf(pdf_bytes: bytes, *, trusted_roots=None) -> VerificationResult:
     for emb in signatures:
         report = SignatureReport(field=str(emb.field_name))
         try:
-            status = validate_pdf_signature(emb, signer_validation_context=context())
+            status = outside_event_loop(validate_pdf_signature, emb, signer_validation_context=context())
             cert = x509.load_der_x509_certificate(emb.signer_cert.dump())
             report.signer = cert.subject.rfc4514_string()
             names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
