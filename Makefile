@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SIM_DOSSIERS ?= 2000
 
 .PHONY: run test test-sqlite test-postgres bench lint install demo clean
 
@@ -20,6 +21,7 @@ install: $(BIN)/tinhso
 run: install
 	$(BIN)/tinhso migrate --no-input
 	$(BIN)/tinhso demo
+	$(BIN)/tinhso simulate --dossiers $(SIM_DOSSIERS) --days 60 --seed 1 --if-empty
 	$(BIN)/tinhso demo --accounts
 	$(BIN)/tinhso run $(HOST):$(PORT)
 

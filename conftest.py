@@ -31,7 +31,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport={"width": 390, "height": 844})
+    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                                  viewport={"width": 390, "height": 844})
     page = context.new_page()
     yield page
     context.close()
@@ -42,5 +43,9 @@ def _clear_cache():
     """Each test starts with an empty cache (the local-memory cache lives as long as the test process)."""
     from django.core.cache import cache
 
+    from tinhso.core import calendars, permissions
+
     cache.clear()
+    calendars.invalidate()
+    permissions.invalidate()
     yield

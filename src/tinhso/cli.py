@@ -13,6 +13,7 @@ ALIASES = {
     "run": "runserver",
     "import-procedures": "import_procedures",
     "import-units": "import_units",
+    "sweep-deadlines": "sweep_deadlines",
 }
 
 

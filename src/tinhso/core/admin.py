@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import calendars, permissions, services
 from .models import (
     AdministrativeUnit,
     Agency,
@@ -22,6 +22,8 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        calendars.invalidate()  # the agency tree or calendar rules may have changed
+        permissions.invalidate()
         services.record(f"admin.{'changed' if change else 'added'}", actor=request.user, obj=obj,
                         summary=str(obj)[:200], data={"fields": list(form.changed_data)})
 

@@ -6,6 +6,7 @@ agency; an agency's own override for the same day wins.
 """
 
 import functools
+import time as time_module
 from datetime import date, time
 
 from .models import Agency, CalendarOverride, CalendarRuleVersion
@@ -33,8 +34,30 @@ def rule_version_from_model(version: CalendarRuleVersion) -> RuleVersion:
     )
 
 
+#: Built calendars, per agency, kept for a short while: a dossier action needs the calendar several times, and the
+#: rules change a few times a year. Changes made in this process clear it at once (``invalidate``); other app servers
+#: see them within ``CACHE_SECONDS``.
+CACHE_SECONDS = 60.0
+_cache: dict[int | None, tuple[float, WorkCalendar]] = {}
+
+
+def invalidate() -> None:
+    _cache.clear()
+
+
 def calendar_for(agency: Agency | None = None) -> WorkCalendar:
     """The working calendar of ``agency`` (the province's default when ``None``)."""
+    key = agency.pk if agency is not None else None
+    hit = _cache.get(key)
+    now = time_module.monotonic()
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    calendar = _build_calendar(agency)
+    _cache[key] = (now + CACHE_SECONDS, calendar)
+    return calendar
+
+
+def _build_calendar(agency: Agency | None) -> WorkCalendar:
     versions = []
     if agency is not None:
         versions = list(CalendarRuleVersion.objects.filter(agency=agency).order_by("effective_from"))

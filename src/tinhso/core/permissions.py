@@ -4,6 +4,7 @@ A role held in an agency covers that agency and every agency below it in the tre
 provincial People's Committee covers the whole province.
 """
 
+import time
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser
@@ -11,12 +12,41 @@ from django.contrib.auth.models import AnonymousUser
 from .errors import Forbidden
 from .models import Agency, Membership, Role, User
 
+#: The agency tree (pk → parent pk), read once and kept briefly: every permission check walks it, and the tree
+#: changes rarely. ``invalidate`` is called when an agency is saved here; other app servers follow within a minute.
+TREE_CACHE_SECONDS = 60.0
+_tree: tuple[float, dict[int, int | None]] | None = None
+
+
+def invalidate() -> None:
+    global _tree
+    _tree = None
+
+
+def _parents() -> dict[int, int | None]:
+    global _tree
+    now = time.monotonic()
+    if _tree is None or _tree[0] <= now:
+        _tree = (now + TREE_CACHE_SECONDS, dict(Agency.objects.values_list("pk", "parent_id")))
+    return _tree[1]
+
 
 def _children_map() -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Agency.objects.values_list("pk", "parent_id"):
+    for pk, parent_id in _parents().items():
         children.setdefault(parent_id, []).append(pk)
     return children
+
+
+def ancestors_and_self(agency_id: int) -> set[int]:
+    parents, chain, node = _parents(), set(), agency_id
+    if agency_id not in parents:  # created since the tree was read
+        invalidate()
+        parents = _parents()
+    while node is not None and node not in chain:
+        chain.add(node)
+        node = parents.get(node)
+    return chain
 
 
 def descendants(agency_ids: Iterable[int]) -> set[int]:
@@ -56,7 +86,7 @@ def has_role(user: User | AnonymousUser, roles: Iterable[str], agency: Agency | 
         return True
     if agency is None:
         return memberships(user, roles).exists()
-    return agency.pk in agency_scope(user, roles)
+    return memberships(user, roles).filter(agency_id__in=ancestors_and_self(agency.pk)).exists()
 
 
 def require_role(user: User | AnonymousUser, roles: Iterable[str], agency: Agency | None = None) -> None:

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from . import permissions
+from . import calendars, permissions
 from .errors import DomainError
 from .middleware import current_request
 from .models import Agency, AuditEvent, CalendarOverride, CalendarRuleVersion, Membership, Role, User
@@ -61,6 +61,7 @@ def save_agency(actor: User | None, agency: Agency) -> Agency:
         raise _validation_error(exc) from exc
     agency.save()
     cache.delete(PROVINCE_NAME_CACHE_KEY)
+    permissions.invalidate()
     record("agency.created" if created else "agency.updated", actor=actor, obj=agency, agency=agency,
            summary=f"{agency.code} {agency.name}")
     return agency
@@ -136,6 +137,8 @@ def add_calendar_override(actor: User | None, *, day: date, kind: str, reason: s
             )
         return existing
     override = CalendarOverride.objects.create(agency=agency, day=day, kind=kind, reason=reason.strip())
+    transaction.on_commit(calendars.invalidate)
+    calendars.invalidate()
     record("calendar.override_added", actor=actor, obj=override, agency=agency,
            summary=f"{day:%d/%m/%Y} {override.get_kind_display()}: {reason}")
     return override
@@ -144,16 +147,16 @@ def add_calendar_override(actor: User | None, *, day: date, kind: str, reason: s
 @transaction.atomic
 def add_calendar_version(actor: User | None, version: CalendarRuleVersion) -> CalendarRuleVersion:
     """Add office hours / days off / cut-off rules from a date on. Past versions are kept for records made then."""
-    from .calendars import rule_version_from_model  # validates the shifts
-
     _require_admin(actor, version.agency)
     try:
         version.full_clean()
-        rule_version_from_model(version)
+        calendars.rule_version_from_model(version)  # validates the shifts
     except ValidationError as exc:
         raise _validation_error(exc) from exc
     except ValueError as exc:
         raise DomainError("calendar_invalid", str(exc), field="shifts") from exc
     version.save()
+    transaction.on_commit(calendars.invalidate)
+    calendars.invalidate()
     record("calendar.version_added", actor=actor, obj=version, agency=version.agency, summary=str(version))
     return version

@@ -47,6 +47,8 @@ def time_limit(dossier: Dossier) -> tuple[Decimal, str]:
 
 
 def pauses_of(dossier: Dossier) -> list[tuple[datetime, datetime | None]]:
+    if dossier.pk is None or dossier.supplement_count == 0 and dossier.amount_due is None:
+        return []  # no supplement or payment was ever requested during processing: no pause to read
     return [(p.started_at, p.ended_at) for p in dossier.pauses.all()]
 
 
@@ -85,8 +87,14 @@ def window(dossier: Dossier, cal: WorkCalendar) -> timedelta:
 
 
 def step_due(dossier: Dossier, step: DossierStep, cal: WorkCalendar) -> datetime:
+    """The step's share of the dossier's window from its start; the hand-over of the result (the last step) is due
+    no earlier than the appointment itself, so an applicant collecting on the appointment day is never "late"."""
     budget = window(dossier, cal) * float(step.share_percent) / 100
-    return cal.add_office_time(step.started_at, budget, pauses_of(dossier))
+    due = cal.add_office_time(step.started_at, budget, pauses_of(dossier))
+    last = dossier.steps.order_by("-order").values_list("pk", flat=True).first()
+    if step.pk == last and dossier.due_at and due < dossier.due_at:
+        return dossier.due_at
+    return due
 
 
 def remaining(dossier: Dossier, now: datetime, cal: WorkCalendar | None = None) -> Remaining | None:

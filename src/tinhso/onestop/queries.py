@@ -407,12 +407,13 @@ def allowed_actions(user, dossier: Dossier) -> set[str]:
             acts.add("assign")
         actor = _step_actor_role(ctx, step)
         if status in RUNNING_STATUSES:
-            if ctx.first_role([step.role, *HEAD_ROLES], step.agency_id):
+            if actor:
                 acts.add("request_supplement")
+                acts |= {"consult", "request_payment"}
             if actor and later and not (later[0].role == Role.RECEIVING_OFFICER and len(later) == 1):
                 acts.add("forward")
         if status == Status.PROCESSING and actor:
-            acts |= {"consult", "request_payment", "attach_result"}
+            acts.add("attach_result")
             if any(1 < s.order < step.order for s in steps):
                 acts.add("send_back")
             if step.role in HEAD_ROLES and ctx.has([step.role], step.agency_id) and \

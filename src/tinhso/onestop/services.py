@@ -76,11 +76,13 @@ def acting_at(moment: datetime):
 def _lock(dossier: Dossier | int, expected_revision: int | None = None) -> Dossier:
     """Reload the dossier under a row lock; refuse if someone changed it since the caller looked at it."""
     pk = dossier.pk if isinstance(dossier, Dossier) else dossier
-    locked = (Dossier.objects.select_for_update(of=("self",))
-              .select_related("procedure_version", "channel", "receiving_agency", "handling_agency", "current_step")
-              .filter(pk=pk).first())
-    if locked is None:
-        raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.")
+    try:  # a primary-key lookup without the model's default ordering: cheap to build and to plan
+        locked = (Dossier.objects.select_for_update(of=("self",))
+                  .select_related("procedure_version", "channel", "receiving_agency", "handling_agency",
+                                  "current_step")
+                  .order_by().get(pk=pk))
+    except Dossier.DoesNotExist as exc:
+        raise NotFound("dossier_not_found", "Không tìm thấy hồ sơ.") from exc
     if expected_revision is not None and locked.revision != expected_revision:
         raise Conflict("dossier_changed", "Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang để xem trạng thái mới "
                                           "rồi thao tác lại.")
@@ -168,12 +170,11 @@ def _handling_agency(version: ProcedureVersion, receiving: Agency) -> Agency:
 
 def receiving_agencies(version: ProcedureVersion) -> list[Agency]:
     """Where a dossier of this procedure may be filed: the desks of the agencies that handle it."""
-    desks = []
-    for agency in version.implementing_agencies.all():
-        if agency.kind == Agency.Kind.COMMUNE_COMMITTEE:
-            desks.extend(agency.children.filter(kind=Agency.Kind.COMMUNE_SERVICE_CENTRE, is_active=True))
-        else:
-            desks.extend(Agency.objects.filter(kind=Agency.Kind.SERVICE_CENTRE, is_active=True))
+    implementing = list(version.implementing_agencies.all())
+    communes = [a.pk for a in implementing if a.kind == Agency.Kind.COMMUNE_COMMITTEE]
+    desks = list(Agency.objects.filter(parent__in=communes, kind=Agency.Kind.COMMUNE_SERVICE_CENTRE, is_active=True))
+    if len(communes) < len(implementing):  # provincial agencies receive through the provincial centre(s)
+        desks += list(Agency.objects.filter(kind=Agency.Kind.SERVICE_CENTRE, is_active=True))
     unique = {a.pk: a for a in desks}
     return sorted(unique.values(), key=lambda a: a.code)
 
@@ -463,7 +464,7 @@ def request_supplement(actor: User, dossier: Dossier, items: list[str], reason: 
         stage, agency = SupplementRequest.Stage.PROCESSING, step.agency
         dossier.supplement_count += 1
         Pause.objects.create(dossier=dossier, reason=Pause.Reason.SUPPLEMENT, started_at=at)
-    rules = dossier.rules or OneStopRules.in_force(timezone.localdate()).snapshot()
+    rules = dossier.rules or OneStopRules.in_force(timezone.localtime(at).date()).snapshot()
     cal = clock.dossier_calendar(dossier)
     wait_until = cal.due(at, rules.get("supplement_wait_days", 15), "working_day", mode="days")
     request = SupplementRequest.objects.create(dossier=dossier, stage=stage, items=items, reason=reason.strip(),
@@ -494,12 +495,18 @@ def provide_supplement(actor: User, dossier: Dossier, note: str = "") -> Dossier
         _save(dossier, "status")
     else:
         _resume(dossier, at)
-        dossier.status = Status.PROCESSING
+        dossier.status = _running_status(dossier)
         _save(dossier, "status", "due_at", "current_step")
     files = dossier.attachments.filter(kind=Attachment.Kind.SUPPLEMENT, uploaded_at__gte=request.requested_at)
     _event(dossier, "supplemented", actor, role=role, from_status=Status.SUPPLEMENT, note=note, attachments=files)
     _notify(dossier, "supplemented")
     return dossier
+
+
+def _running_status(dossier: Dossier) -> int:
+    """Where a paused dossier goes back to: 2 if it never left its first processing step, else 4."""
+    forwarded = dossier.events.filter(action__in=["forwarded", "sent_back"]).exists()
+    return Status.PROCESSING if forwarded else Status.ACCEPTED
 
 
 def _resume(dossier: Dossier, at: datetime) -> None:
@@ -629,7 +636,7 @@ def send_back(actor: User, dossier: Dossier, to_order: int, reason: str, *,
 def consult(actor: User, dossier: Dossier, agency: Agency, question: str, working_days: int) -> Consultation:
     """Ask another agency's opinion with its own deadline; the dossier stays in processing."""
     dossier = _lock(dossier)
-    _require_status(dossier, Status.PROCESSING, action="xin ý kiến")
+    _require_status(dossier, Status.ACCEPTED, Status.PROCESSING, action="xin ý kiến")
     step = _current_step(dossier)
     role = _require_step_actor(actor, step)
     if not question.strip():
@@ -740,15 +747,16 @@ def return_result(actor: User, dossier: Dossier, *, recipient_name: str = "", tr
 def request_payment(actor: User, dossier: Dossier, amount: int, note: str = "") -> Dossier:
     """Status 6: the applicant owes fees or taxes; the clock pauses until payment is confirmed."""
     dossier = _lock(dossier)
-    _require_status(dossier, Status.PROCESSING, action="yêu cầu thực hiện nghĩa vụ tài chính")
+    _require_status(dossier, Status.ACCEPTED, Status.PROCESSING, action="yêu cầu thực hiện nghĩa vụ tài chính")
     step = _current_step(dossier)
     role = _require_step_actor(actor, step)
     if amount <= 0:
         raise DomainError("invalid_amount", "Số tiền phải lớn hơn 0.", field="amount")
     Pause.objects.create(dossier=dossier, reason=Pause.Reason.FINANCIAL, started_at=_now())
+    from_status = dossier.status
     dossier.amount_due, dossier.status = amount, Status.FINANCIAL
     _save(dossier, "amount_due", "status")
-    _event(dossier, "payment_requested", actor, role=role, agency=step.agency, from_status=Status.PROCESSING,
+    _event(dossier, "payment_requested", actor, role=role, agency=step.agency, from_status=from_status,
            from_step=step, note=note, data={"amount": amount})
     _notify(dossier, "payment_requested", amount=amount)
     return dossier
@@ -762,7 +770,7 @@ def confirm_payment(actor: User | None, dossier: Dossier, reference: str = "") -
         _require(actor, dossier.receiving_agency, [Role.RECEIVING_OFFICER, *HEAD_ROLES])
     _require_status(dossier, Status.FINANCIAL, action="xác nhận đã nộp tiền")
     _resume(dossier, _now())
-    dossier.status = Status.PROCESSING
+    dossier.status = _running_status(dossier)
     _save(dossier, "status", "due_at")
     _event(dossier, "paid", actor, from_status=Status.FINANCIAL, note=reference)
     _notify(dossier, "step_started")
@@ -862,6 +870,11 @@ class DeadlineSweep:
 def sweep_deadlines(now: datetime | None = None) -> DeadlineSweep:
     """The periodic task: notify due-soon and overdue dossiers; remind, then stop, unanswered supplements."""
     now = now or _now()
+    with acting_at(now):
+        return _sweep(now)
+
+
+def _sweep(now: datetime) -> DeadlineSweep:
     result = DeadlineSweep()
     active = Dossier.objects.filter(status__in=[Status.ACCEPTED, Status.PROCESSING]).select_related(
         "handling_agency", "current_step")
@@ -883,10 +896,15 @@ def sweep_deadlines(now: datetime | None = None) -> DeadlineSweep:
         dossier = request.dossier
         if request.wait_until and now >= request.wait_until:
             if request.stage == SupplementRequest.Stage.PROCESSING:
-                stop(None, dossier, "Quá thời hạn bổ sung hồ sơ mà người nộp chưa bổ sung.")
+                try:
+                    stop(None, dossier, "Quá thời hạn bổ sung hồ sơ mà người nộp chưa bổ sung.")
+                except Conflict:  # supplemented (or withdrawn) since the sweep looked: nothing to stop
+                    continue
             else:
                 with transaction.atomic():
                     locked = _lock(dossier)
+                    if locked.status != Status.SUPPLEMENT:
+                        continue
                     locked.status, locked.finished_at = Status.STOPPED, now
                     _save(locked, "status", "finished_at")
                     _event(locked, "stopped", None, agency=locked.receiving_agency, from_status=Status.SUPPLEMENT,

@@ -217,7 +217,7 @@ def test_supplement_withdraw_and_the_electronic_result(citizen_client, people, d
     response = client.post(supplement_url, {"note": "Đã chụp lại rõ hơn"})
     assert response.status_code == 302
     dossier.refresh_from_db()
-    assert dossier.status == Status.PROCESSING
+    assert dossier.status == Status.ACCEPTED  # back to its first processing step, the clock running again
     assert dossier.attachments.filter(kind=Attachment.Kind.SUPPLEMENT).count() == 1
 
     services.forward(people["congchuc.lvt"], dossier)

@@ -67,7 +67,7 @@ def test_supplement_pauses_the_clock_and_each_step_has_its_share(people):
         services.provide_supplement(people["doanhnghiep"], d)
     d.refresh_from_db()
     # paused Wed 09:00 → Mon 09:00 = 2.5 + 4 + 8 + 8 + 1.5 = 24 office hours: the due date moves 3 working days
-    assert d.status == Status.PROCESSING and d.due_at == at(2026, 3, 11, 8, 0)
+    assert d.status == Status.ACCEPTED and d.due_at == at(2026, 3, 11, 8, 0)
     assert d.current_step.due_at == at(2026, 3, 9, 15, 54)
     assert d.original_due_at == at(2026, 3, 6, 8, 0)
 

@@ -90,7 +90,7 @@ def test_supplement_pauses_the_clock_and_a_second_one_is_counted(people, desk):
     assert dossier.pauses.filter(ended_at__isnull=True).count() == 1
     services.provide_supplement(people["congdan"], dossier)
     dossier.refresh_from_db()
-    assert dossier.status == Status.PROCESSING and dossier.due_at >= due
+    assert dossier.status == Status.ACCEPTED and dossier.due_at >= due
     services.request_supplement(specialist, dossier, ["Thiếu chữ ký"])
     dossier.refresh_from_db()
     assert dossier.supplement_count == 2

@@ -227,7 +227,7 @@ def test_supplement_consultation_payment_and_stop_through_the_pages(client, peop
     assert dossier.attachments.filter(kind=Attachment.Kind.SUPPLEMENT).count() == 1
     post_action(client, dossier, "provide_supplement")
     dossier.refresh_from_db()
-    assert dossier.status == Status.PROCESSING
+    assert dossier.status == Status.ACCEPTED
 
     login(client, "congchuc.lvt")
     justice = people["chuyenvien.stp"].memberships.get().agency
@@ -248,7 +248,7 @@ def test_supplement_consultation_payment_and_stop_through_the_pages(client, peop
     login(client, "tiepnhan.lvt")
     post_action(client, dossier, "confirm_payment", {"reference": "BL-01"})
     dossier.refresh_from_db()
-    assert dossier.status == Status.PROCESSING
+    assert dossier.status == Status.ACCEPTED
 
     response = post_action(client, dossier, "stop", {"reason": ""})
     assert "Cần ghi lý do dừng xử lý." in flash(response)
