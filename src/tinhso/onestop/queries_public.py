@@ -228,7 +228,7 @@ def public_lookup(code: str, secret_or_phone_digits: str) -> Dossier | None:
 
 def public_view(dossier: Dossier) -> dict:
     """Everything the public lookup shows, and nothing more."""
-    events = dossier.events.filter(public=True).order_by("at", "id").only("at", "action", "to_status")
+    events = dossier.events.filter(public=True).order_by("at", "id").only("dossier_id", "at", "action", "to_status")
     return {
         "code": dossier.code,
         "procedure_name": dossier.procedure_version.name,
