@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("thu-tuc/", include("tinhso.catalog.urls")),
     path("ky-so/", include("tinhso.signing.urls")),
+    path("van-ban/", include("tinhso.documents.urls")),
     path("", home, name="home"),
     path("", include("tinhso.onestop.urls")),
     path("", include("tinhso.core.urls")),

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "tinhso.onestop",
     "tinhso.signing",
     "tinhso.exchange",
+    "tinhso.documents",
     "tinhso.demo",
 ]
 
@@ -130,4 +131,8 @@ TINHSO = {
     "PLATFORM_NAME": os.environ.get("TINHSO_PLATFORM_NAME", "Tỉnh Số"),
     # Catalogue search page size.
     "PAGE_SIZE": 20,
+    # Public address of the portal, used in links sent by e-mail/SMS and in the QR code of form 01.
+    "SITE_URL": os.environ.get("TINHSO_SITE_URL", "http://127.0.0.1:8000"),
+    # Public dossier lookups per client address (page and API).
+    "LOOKUP_RATE": os.environ.get("TINHSO_LOOKUP_RATE", "20/m"),
 }
