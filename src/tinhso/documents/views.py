@@ -12,7 +12,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tinhso.core.errors import DomainError, NotFound
+from tinhso.core.files import private_download
 from tinhso.core.text import fold
 
 from . import access, queries, services
@@ -173,13 +174,7 @@ def document_page(request, pk: int):
 @require_GET
 def file_download(request, pk: int, file_pk: int):
     row = queries.file_for(request.user, pk, file_pk)
-    try:
-        handle = row.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404("Tệp không còn trong kho lưu trữ.") from exc
-    response = FileResponse(handle, as_attachment=True, filename=row.name, content_type=row.content_type)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(row.file, name=row.name, content_type=row.content_type)
 
 
 # Each handler gets (request, document), calls one service, returns the success message.

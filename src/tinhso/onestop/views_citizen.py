@@ -8,7 +8,7 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tinhso.catalog import queries as catalog_queries
 from tinhso.catalog.models import Channel, ProcedureVersion
 from tinhso.core.errors import DomainError, NotFound
+from tinhso.core.files import private_download
 from tinhso.core.middleware import client_ip
 
 from . import queries_public as queries
@@ -309,14 +310,9 @@ def download(request, pk: int, attachment_pk: int):
     """Stream one of the applicant's files through the storage API (never a public media URL)."""
     try:
         attachment = queries.downloadable_attachment(request.user, pk, attachment_pk)
-        handle = attachment.file.open("rb")
-    except (NotFound, FileNotFoundError) as exc:
+    except NotFound as exc:
         raise Http404("Không tìm thấy tệp.") from exc
-    response = FileResponse(handle, as_attachment=True, filename=attachment.name,
-                            content_type=attachment.content_type or "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(attachment.file, name=attachment.name, content_type=attachment.content_type)
 
 
 @require_GET

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tinhso.catalog.models import Channel
 from tinhso.core.errors import DomainError
+from tinhso.core.files import private_download
 from tinhso.core.models import Agency, Role
 
 from . import queries, services
@@ -235,14 +236,7 @@ def dossier_page(request, pk: int):
 @require_GET
 def attachment_download(request, pk: int, attachment_pk: int):
     attachment = queries.attachment_for_staff(request.user, pk, attachment_pk)
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404("Tệp không còn trong kho lưu trữ.") from exc
-    response = FileResponse(handle, as_attachment=True, filename=attachment.name,
-                            content_type=attachment.content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(attachment.file, name=attachment.name, content_type=attachment.content_type)
 
 
 # Each handler gets (request, dossier, expected_revision), calls one service and returns the success message.
