@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .text import fold
@@ -439,3 +440,25 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.actor_label} {self.action}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stored files
+# ---------------------------------------------------------------------------------------------------------------
+
+class StoredFileFields(models.Model):
+    """What every stored upload records besides its file: the name shown, the checked type, size and SHA-256, who
+    uploaded it and when. Concrete models add the ``file`` field (with their own storage path) and their owner."""
+
+    name = models.CharField(_("tên tệp"), max_length=255)
+    content_type = models.CharField(_("kiểu nội dung"), max_length=100)
+    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("tải lên lúc"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tinhso.core.models import Agency
+from tinhso.core.models import Agency, StoredFileFields
 
 #: What every number is written with: at least two digits (Điều 15: "số nhỏ hơn 10 phải ghi thêm số 0 phía trước").
 NUMBER_WIDTH = 2
@@ -270,7 +270,7 @@ def document_file_path(instance: "DocumentFile", filename: str) -> str:
     return f"documents/{instance.document_id}/{instance.sha256[:2]}/{instance.sha256}"
 
 
-class DocumentFile(models.Model):
+class DocumentFile(StoredFileFields):
     """A stored file of a document (Django storage API), with its SHA-256 and the text read from it for search."""
 
     class Kind(models.TextChoices):
@@ -282,22 +282,12 @@ class DocumentFile(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="files")
     kind = models.CharField(_("loại tệp"), max_length=12, choices=Kind.choices, default=Kind.BODY)
     file = models.FileField(_("tệp"), upload_to=document_file_path, max_length=300)
-    name = models.CharField(_("tên tệp"), max_length=255)
-    content_type = models.CharField(_("kiểu nội dung"), max_length=100)
-    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
     text = models.TextField(_("nội dung trích xuất"), blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField(_("tải lên lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("tệp văn bản")
         verbose_name_plural = _("tệp văn bản")
         ordering = ["document_id", "uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Assignment(models.Model):

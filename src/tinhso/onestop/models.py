@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.catalog.models import Channel, Component, ProcedureVersion
-from tinhso.core.models import AdministrativeUnit, Agency, Role
+from tinhso.core.models import AdministrativeUnit, Agency, Role, StoredFileFields
 
 
 class Status(models.IntegerChoices):
@@ -243,7 +243,7 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
     return f"dossiers/{instance.dossier_id}/{instance.sha256[:2]}/{instance.sha256}"
 
 
-class Attachment(models.Model):
+class Attachment(StoredFileFields):
     """A stored file (Django storage API). Downloads go through permission-checked views only."""
 
     class Kind(models.TextChoices):
@@ -258,21 +258,11 @@ class Attachment(models.Model):
                              related_name="attachments")
     kind = models.CharField(_("loại"), max_length=12, choices=Kind.choices, default=Kind.INPUT)
     file = models.FileField(_("tệp"), upload_to=attachment_path, max_length=300)
-    name = models.CharField(_("tên tệp"), max_length=255)
-    content_type = models.CharField(_("kiểu nội dung"), max_length=100)
-    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField(_("tải lên lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("tệp đính kèm")
         verbose_name_plural = _("tệp đính kèm")
         ordering = ["dossier_id", "uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Pause(models.Model):
