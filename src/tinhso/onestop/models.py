@@ -110,6 +110,21 @@ def new_lookup_secret() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(6))
 
 
+class PaymentState(models.TextChoices):
+    NONE = "", _("Không phải nộp / chưa yêu cầu")
+    REQUESTED = "requested", _("Chờ thanh toán")
+    PAID = "paid", _("Đã thanh toán")
+    WAIVED = "waived", _("Miễn, không thu")
+
+
+class PaidOnline(models.IntegerChoices):
+    """``DuocThanhToanTrucTuyen`` of the national portal."""
+
+    NO = 0, _("Không")
+    NATIONAL = 1, _("Qua Cổng Dịch vụ công quốc gia")
+    LOCAL = 2, _("Qua cổng thanh toán của bộ, địa phương")
+
+
 class Dossier(models.Model):
     class Delivery(models.TextChoices):
         DESK = "desk", _("Nhận tại Bộ phận Một cửa")
@@ -160,6 +175,17 @@ class Dossier(models.Model):
     supplement_count = models.PositiveSmallIntegerField(_("số lần yêu cầu bổ sung khi xử lý"), default=0)
     apology_issued = models.BooleanField(_("đã gửi văn bản xin lỗi, gia hạn"), default=False)
     amount_due = models.PositiveBigIntegerField(_("nghĩa vụ tài chính (đồng)"), null=True, blank=True)
+    # Fees and online payment (the portal's DanhSachPhiLePhi / DuocThanhToanTrucTuyen), kept by the payments app
+    # through services: the dossier's payment state is the one every view shows.
+    fee_amount = models.PositiveBigIntegerField(_("phí, lệ phí (đồng)"), null=True, blank=True)
+    payment_state = models.CharField(_("thanh toán"), max_length=10, choices=PaymentState.choices, blank=True,
+                                     default=PaymentState.NONE)
+    paid_online = models.PositiveSmallIntegerField(_("thanh toán trực tuyến"), choices=PaidOnline.choices,
+                                                   default=PaidOnline.NO)
+    paid_at = models.DateTimeField(_("thanh toán lúc"), null=True, blank=True)
+    # Digitisation flags of the QĐ 766 index (result side; the component side is on DossierItem).
+    electronic_result = models.BooleanField(_("có kết quả điện tử"), default=False)
+    result_in_store = models.BooleanField(_("kết quả đã đưa vào kho dữ liệu cá nhân"), default=False)
     tracking_number = models.CharField(_("số vận đơn bưu chính"), max_length=40, blank=True)
     recipient_name = models.CharField(_("người nhận kết quả"), max_length=200, blank=True)
     current_step = models.ForeignKey("DossierStep", null=True, blank=True, on_delete=models.SET_NULL,
@@ -231,6 +257,8 @@ class DossierItem(models.Model):
     name = models.TextField(_("thành phần"))
     mandatory = models.BooleanField(_("bắt buộc"), default=True)
     digitised = models.BooleanField(_("đã số hóa"), default=False)
+    reused = models.BooleanField(_("sử dụng lại dữ liệu đã số hóa"), default=False)
+    from_store = models.BooleanField(_("lấy từ kho dữ liệu cá nhân"), default=False)
 
     class Meta:
         ordering = ["dossier_id", "order"]

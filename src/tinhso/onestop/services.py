@@ -132,6 +132,21 @@ def _event(dossier: Dossier, action: str, actor: User | None, *, role: str = "",
     return event
 
 
+@transaction.atomic
+def note_event(dossier: Dossier, action: str, actor: User | None, *, note: str = "", public: bool = False,
+               data: dict | None = None, fields: dict | None = None) -> DossierEvent:
+    """For other apps (payments, feedback): set some of the dossier's own fields and log the change as an event.
+
+    The event log is the change feed the scoreboard follows, so every change that matters to it goes through here.
+    """
+    dossier = _lock(dossier)
+    for name, value in (fields or {}).items():
+        setattr(dossier, name, value)
+    _save(dossier, *(fields or {}))
+    return _event(dossier, action, actor, agency=dossier.handling_agency, from_status=dossier.status, note=note,
+                  public=public, data=data)
+
+
 def _save(dossier: Dossier, *fields: str) -> None:
     dossier.revision += 1
     dossier.save(update_fields=[*fields, "revision"])
