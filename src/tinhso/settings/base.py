@@ -29,6 +29,10 @@ INSTALLED_APPS = [
     "tinhso.signing",
     "tinhso.exchange",
     "tinhso.documents",
+    "tinhso.payments",
+    "tinhso.feedback",
+    "tinhso.reporting",
+    "tinhso.security",
     "tinhso.demo",
 ]
 
@@ -135,4 +139,16 @@ TINHSO = {
     "SITE_URL": os.environ.get("TINHSO_SITE_URL", "http://127.0.0.1:8000"),
     # Public dossier lookups per client address (page and API).
     "LOOKUP_RATE": os.environ.get("TINHSO_LOOKUP_RATE", "20/m"),
+    # Extension points in pages (core/templatetags/panels.py): slot → templates of other apps rendered there.
+    # Slots: "dossier.citizen" (the applicant's dossier page), "dossier.staff" (the officer's dossier page),
+    # "dossier.lookup" (the public lookup result, context ``result``); "nav.public", "nav.applicant", "nav.staff"
+    # (``<li>`` links in the main navigation for everyone, for citizens and businesses, for staff).
+    "PANELS": {
+        "dossier.citizen": [],
+        "dossier.staff": [],
+        "dossier.lookup": [],
+        "nav.public": [],
+        "nav.applicant": [],
+        "nav.staff": [],
+    },
 }

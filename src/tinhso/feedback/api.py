@@ -1,0 +1,5 @@
+"""The feedback API router."""
+
+from ninja import Router
+
+router = Router(tags=["feedback"])

@@ -1,0 +1,1 @@
+"""Đánh giá, phản ánh, kiến nghị."""

@@ -1,0 +1,5 @@
+"""The payments API router."""
+
+from ninja import Router
+
+router = Router(tags=["payments"])

@@ -1,0 +1,5 @@
+"""The reporting API router."""
+
+from ninja import Router
+
+router = Router(tags=["reporting"])

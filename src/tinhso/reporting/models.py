@@ -1,0 +1,1 @@
+"""Thống kê, chỉ số phục vụ (QĐ 766/QĐ-TTg)."""

@@ -1,0 +1,1 @@
+"""Bảo mật: xác thực hai lớp, khóa đăng nhập, sự kiện bảo mật."""
