@@ -39,9 +39,11 @@ test-postgres: install
 	@scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc = 3 ]; then echo "PostgreSQL not installed: PostgreSQL run skipped (CI installs it)."; exit 0; fi; exit $$rc
 
-# Every benchmark, one JSON line each, on a throwaway PostgreSQL (on SQLite if PostgreSQL is not installed).
+# Every benchmark, one JSON line each, on a throwaway PostgreSQL (on SQLite if PostgreSQL is not installed);
+# the run is saved to bench/results/ and the "latest run" table of docs/benchmarks.md is regenerated.
+BENCH_PIPE := set -o pipefail; bench/run-all | $(BIN)/python bench/report.py --command "make bench"
 bench: install
-	@scripts/with-postgres bench/run-all; rc=$$?; if [ $$rc = 3 ]; then bench/run-all; else exit $$rc; fi
+	@scripts/with-postgres bash -c '$(BENCH_PIPE)'; rc=$$?; if [ $$rc = 3 ]; then bash -c '$(BENCH_PIPE)'; else exit $$rc; fi
 
 lint: install
 	$(BIN)/ruff check src bench scripts
