@@ -90,10 +90,15 @@ class CalendarOverrideAdmin(AuditedAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor_label", "action", "object_type", "object_id", "summary", "ip")
+    """Read-only: the log is append-only and hash-chained (``tinhso audit verify`` checks it)."""
+
+    list_display = ("seq", "at", "actor_label", "action", "object_type", "object_id", "summary", "ip")
     list_filter = ("action",)
     search_fields = ("actor_label", "object_id", "summary")
     date_hierarchy = "at"
+    ordering = ("-seq",)
+    readonly_fields = ("seq", "at", "actor", "actor_label", "agency", "action", "object_type", "object_id",
+                       "summary", "data", "ip", "user_agent", "prev_hash", "hash")
 
     def has_add_permission(self, request):
         return False

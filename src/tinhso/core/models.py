@@ -414,16 +414,41 @@ class CalendarOverride(models.Model):
 # Audit
 # ---------------------------------------------------------------------------------------------------------------
 
-class AuditEvent(models.Model):
-    """One state change: who, in which role and agency, when, what, from where. Written by services; never edited."""
+#: ``prev_hash`` of the first row of the audit chain.
+AUDIT_GENESIS_HASH = "0" * 64
 
-    at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
+
+class AuditLogImmutable(ValidationError):
+    """Raised on any attempt to change or delete an audit record through the ORM."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogImmutable(_("Nhật ký kiểm toán chỉ được ghi thêm, không được sửa."), code="audit_immutable")
+
+    def delete(self):
+        raise AuditLogImmutable(_("Nhật ký kiểm toán chỉ được ghi thêm, không được xóa."), code="audit_immutable")
+
+    delete.queryset_only = True
+
+
+class AuditEvent(models.Model):
+    """One state change: who, in which role and agency, when, what, from where. Written by services; never edited.
+
+    The log is append-only and hash-chained (``core/audit.py``): ``seq`` numbers the rows 1, 2, 3… without gaps,
+    ``prev_hash`` is the previous row's ``hash`` and ``hash`` is the SHA-256 of this row's content with ``seq`` and
+    ``prev_hash``. ``tinhso audit verify`` recomputes the chain. Users and agencies named in the log cannot be
+    deleted (deactivate them instead): the row would otherwise change.
+    """
+
+    seq = models.PositiveBigIntegerField(_("số thứ tự"), unique=True, editable=False)
+    at = models.DateTimeField(_("thời điểm"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("người thực hiện"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, verbose_name=_("người thực hiện"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(_("người thực hiện (lưu lại)"), max_length=200, blank=True)
     agency = models.ForeignKey(
-        Agency, verbose_name=_("cơ quan"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Agency, verbose_name=_("cơ quan"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     action = models.CharField(_("hành động"), max_length=80, db_index=True)
     object_type = models.CharField(_("loại đối tượng"), max_length=80, blank=True)
@@ -432,6 +457,10 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("dữ liệu"), default=dict, blank=True)
     ip = models.CharField(_("địa chỉ IP"), max_length=45, blank=True)
     user_agent = models.CharField(_("trình duyệt"), max_length=300, blank=True)
+    prev_hash = models.CharField(_("mã băm bản ghi trước"), max_length=64, editable=False)
+    hash = models.CharField(_("mã băm"), max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("nhật ký thao tác")
@@ -440,6 +469,36 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogImmutable(_("Nhật ký kiểm toán chỉ được ghi thêm, không được sửa."), code="audit_immutable")
+        if not self.hash:
+            raise AuditLogImmutable(_("Bản ghi nhật ký chỉ được ghi qua core.services.record()."),
+                                    code="audit_unchained")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogImmutable(_("Nhật ký kiểm toán chỉ được ghi thêm, không được xóa."), code="audit_immutable")
+
+
+class AuditChainHead(models.Model):
+    """The last link of the audit chain: one row (id 1) with the ``seq`` and ``hash`` of the newest audit record.
+
+    Every append locks this row (``SELECT … FOR UPDATE``), so appends are serialised and ``seq`` has no gaps; the
+    verifier compares the newest row with it, so a deleted tail of the log shows too.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    seq = models.PositiveBigIntegerField(_("số thứ tự bản ghi cuối"), default=0)
+    hash = models.CharField(_("mã băm bản ghi cuối"), max_length=64, default=AUDIT_GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("đầu chuỗi nhật ký")
+        verbose_name_plural = _("đầu chuỗi nhật ký")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:16]}…"
 
 
 # ---------------------------------------------------------------------------------------------------------------

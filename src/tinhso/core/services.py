@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from . import calendars, permissions
+from . import audit, calendars, permissions
 from .errors import DomainError
 from .middleware import current_request
 from .models import Agency, AuditEvent, CalendarOverride, CalendarRuleVersion, Membership, Role, User
@@ -20,9 +20,14 @@ PROVINCE_NAME_CACHE_KEY = "tinhso:province_name"
 
 def record(action: str, *, actor: User | None = None, obj=None, agency: Agency | None = None, summary: str = "",
            data: dict | None = None) -> AuditEvent:
-    """Write one audit record. ``actor`` None means the system itself (a command, a scheduled task)."""
+    """Write one audit record, chained to the previous one (``audit.append``), in the caller's transaction.
+
+    ``actor`` None means the system itself (a command, a scheduled task). ``data`` must be JSON (it is stored as the
+    database gives it back, so that its hash stays the same). Record after taking the row locks a service needs:
+    the chain head stays locked until the transaction ends.
+    """
     info = current_request.get()
-    return AuditEvent.objects.create(
+    return audit.append(AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=(str(actor) if actor is not None else "hệ thống")[:200],
         agency=agency,
@@ -33,7 +38,7 @@ def record(action: str, *, actor: User | None = None, obj=None, agency: Agency |
         data=data or {},
         ip=info.ip if info else "",
         user_agent=info.user_agent if info else "",
-    )
+    ))
 
 
 def _validation_error(exc: ValidationError) -> DomainError:

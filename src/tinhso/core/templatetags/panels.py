@@ -7,6 +7,7 @@ of one app can thus show another app's panel (the payment of a dossier, its rati
 from django import template
 from django.conf import settings
 from django.template.loader import get_template
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -15,4 +16,5 @@ register = template.Library()
 def panels(context, slot: str) -> str:
     names = settings.TINHSO.get("PANELS", {}).get(slot, ())
     flat = context.flatten()
-    return "".join(get_template(name).render(flat, context.get("request")) for name in names)
+    # Each rendered template is safe; joining them gives a plain ``str``, which autoescaping would escape again.
+    return mark_safe("".join(get_template(name).render(flat, context.get("request")) for name in names))
