@@ -31,6 +31,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(request, {"code": exc.code, "message": exc.message, "field": exc.field},
                                    status=exc.status)
 
+    @api.exception_handler(OverflowError)
+    def number_too_large(request, exc: OverflowError):
+        # SQLite stores 64-bit integers: a larger id or page number in the request cannot name anything.
+        return api.create_response(request, {"code": "value_out_of_range",
+                                             "message": "Giá trị số gửi lên quá lớn.", "field": None}, status=400)
+
     @api.exception_handler(NinjaValidationError)
     def validation_error(request, exc: NinjaValidationError):
         first = exc.errors[0] if exc.errors else {}

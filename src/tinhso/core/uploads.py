@@ -1,8 +1,9 @@
-"""Checks on an uploaded file before it is stored with a dossier.
+"""Checks on an uploaded file before it is stored (a dossier's papers, an official document's files).
 
 The type is decided by the CONTENT (signature and structure), never by the file name or the content type the browser
-sent: PDF, JPEG, PNG and DOCX only. The name's extension must agree with that type; the stored name is cleaned of
-path parts and control characters (Vietnamese letters are kept) and ends with the right extension.
+sent: PDF, JPEG, PNG and DOCX only (a caller may allow fewer: official documents take PDF and DOCX). The name's
+extension must agree with that type; the stored name is cleaned of path parts and control characters (Vietnamese
+letters are kept) and ends with the right extension.
 
 Limits come from ``settings.TINHSO``: ``UPLOAD_MAX_BYTES`` (10 MiB) and ``UPLOAD_MAX_FILES`` (30 per dossier). Each
 refusal raises ``DomainError`` with a stable code and a Vietnamese message naming the file:
@@ -47,7 +48,16 @@ CONTENT_TYPES = {
 #: Accepted extensions per type; the first is the one added when a name has none.
 EXTENSIONS = {PDF: ("pdf",), JPEG: ("jpg", "jpeg", "jpe"), PNG: ("png",), DOCX: ("docx",)}
 LABELS = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG", DOCX: "DOCX"}
-ALLOWED_TEXT = "PDF, JPEG, PNG hoặc DOCX"
+ALL_KINDS = (PDF, JPEG, PNG, DOCX)
+
+
+def allowed_text(kinds=ALL_KINDS) -> str:
+    """("pdf", "docx") → "PDF hoặc DOCX"."""
+    labels = [LABELS[k] for k in kinds]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " hoặc " + labels[-1]
+
+
+ALLOWED_TEXT = allowed_text()
 
 DOCX_MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 #: A suffix that reads as a file extension (letters first, short). "Quyết định 12.2024" has none.
@@ -82,9 +92,14 @@ def human_size(size: int) -> str:
     return f"{size} byte"
 
 
-def check_upload(upload, *, existing_count: int = 0) -> CheckedFile:
-    """Read and check ``upload`` (a Django ``UploadedFile`` or any object with ``name`` and ``read``)."""
-    max_bytes, max_files = limits()
+def check_upload(upload, *, existing_count: int = 0, allowed=ALL_KINDS, max_bytes: int | None = None,
+                 max_files: int | None = None) -> CheckedFile:
+    """Read and check ``upload`` (a Django ``UploadedFile`` or any object with ``name`` and ``read``).
+
+    ``allowed``: the kinds accepted; ``max_bytes``/``max_files``: limits other than the settings' dossier limits.
+    """
+    default_bytes, default_files = limits()
+    max_bytes, max_files = max_bytes or default_bytes, max_files or default_files
     original = str(getattr(upload, "name", "") or "")
     display = clean_name(original) or "tệp"
     if existing_count >= max_files:
@@ -97,7 +112,7 @@ def check_upload(upload, *, existing_count: int = 0) -> CheckedFile:
         raise DomainError("file_too_large", f"Tệp “{display}” lớn hơn {human_size(max_bytes)} cho phép.",
                           field="file")
 
-    kind = _sniff(content, display)
+    kind = _sniff(content, display, allowed)
     name = _final_name(display, kind)
     if kind == PDF:
         _check_pdf(content, name)
@@ -109,7 +124,7 @@ def check_upload(upload, *, existing_count: int = 0) -> CheckedFile:
         # A PDF or an image that is also a ZIP archive (a polyglot): whoever opens it as the other type sees
         # something the check did not.
         raise DomainError("file_type_not_allowed", f"Tệp “{name}” chứa thêm một tệp nén bên trong; chỉ nhận tệp "
-                                                   f"{ALLOWED_TEXT} nguyên bản.", field="file")
+                                                   f"{allowed_text(allowed)} nguyên bản.", field="file")
     return CheckedFile(name=name, content_type=CONTENT_TYPES[kind], size=len(content),
                        sha256=hashlib.sha256(content).hexdigest(), content=content)
 
@@ -170,20 +185,23 @@ def _final_name(display: str, kind: str) -> str:
 
 # --- type detection -------------------------------------------------------------------------------------------------
 
-def _sniff(content: bytes, display: str) -> str:
+def _sniff(content: bytes, display: str, allowed=ALL_KINDS) -> str:
+    kind = None
     if content.startswith(b"%PDF-"):
-        return PDF
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if content.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if content.startswith(b"PK\x03\x04"):
+        kind = PDF
+    elif content.startswith(b"\x89PNG\r\n\x1a\n"):
+        kind = PNG
+    elif content.startswith(b"\xff\xd8\xff"):
+        kind = JPEG
+    elif content.startswith(b"PK\x03\x04"):
         if _is_docx_package(content):
-            return DOCX
-        if _split_extension(display)[1] == "docx":
+            kind = DOCX
+        elif _split_extension(display)[1] == "docx":
             raise DomainError("docx_invalid", f"Tệp “{display}” không phải tệp Word (DOCX) hợp lệ.", field="file")
-    raise DomainError("file_type_not_allowed",
-                      f"Tệp “{display}” không thuộc định dạng cho phép; chỉ nhận tệp {ALLOWED_TEXT}.", field="file")
+    if kind in allowed:
+        return kind
+    raise DomainError("file_type_not_allowed", f"Tệp “{display}” không thuộc định dạng cho phép; chỉ nhận tệp "
+                                               f"{allowed_text(allowed)}.", field="file")
 
 
 def _is_docx_package(content: bytes) -> bool:

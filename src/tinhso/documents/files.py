@@ -1,5 +1,5 @@
-"""Files of documents: the type decided by content (PDF or DOCX), a size bound, SHA-256, and the text read from them
-for search. Pure functions (no database); ``services`` stores what they return.
+"""Files of documents: checked by the platform's upload checks (``core.uploads``: PDF or DOCX, by content), SHA-256,
+and the text read from them for search. Pure functions (no database); ``services`` stores what they return.
 
 Text: PDF pages through pypdf; DOCX paragraphs from ``word/document.xml`` read with zipfile and ElementTree, the
 uncompressed size bounded first and any DOCTYPE refused (no entity can expand). A file whose text cannot be read is
@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 
 from django.conf import settings
 
-from tinhso.core.errors import DomainError
+from tinhso.core import uploads
 
 logger = logging.getLogger(__name__)
 
@@ -63,39 +63,15 @@ def clean_name(name: str, extension: str) -> str:
     return f"{stem[:190]}.{extension}"
 
 
-def _kind(content: bytes) -> str | None:
-    if content[:1024].lstrip().startswith(b"%PDF-") or content.startswith(b"%PDF-"):
-        return "pdf"
-    if content.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
-        if "word/document.xml" in names and "[Content_Types].xml" in names:
-            return "docx"
-    return None
-
-
 def read_upload(upload) -> StoredContent:
-    """Read and check an uploaded file (``name`` and ``read``); raises ``DomainError`` with a Vietnamese message."""
-    display = display_name(getattr(upload, "name", "") or "")
-    limit = max_bytes()
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    content = upload.read(limit + 1)
-    if not content:
-        raise DomainError("file_empty", f"Tệp “{display}” rỗng (0 byte).", field="file")
-    if len(content) > limit:
-        raise DomainError("file_too_large", f"Tệp “{display}” lớn hơn {limit // (1024 * 1024)} MB cho phép.",
-                          field="file")
-    kind = _kind(content)
-    if kind is None:
-        raise DomainError("file_type_not_allowed", f"Tệp “{display}” không phải PDF hoặc DOCX; văn bản chỉ nhận hai "
-                                                   "định dạng này (xác định theo nội dung tệp).", field="file")
-    text = pdf_text(content) if kind == "pdf" else docx_text(content)
-    return StoredContent(name=clean_name(display, kind), content_type=PDF_TYPE if kind == "pdf" else DOCX_TYPE,
-                         size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content, text=text)
+    """Read and check an uploaded file (``name`` and ``read``) with the platform's upload checks (type by content,
+    size, polyglots, encrypted or active PDFs, DOCX bombs and macros), PDF or DOCX only; raises ``DomainError`` with a
+    Vietnamese message. Then read its text for search."""
+    checked = uploads.check_upload(upload, allowed=(uploads.PDF, uploads.DOCX), max_bytes=max_bytes())
+    kind = "pdf" if checked.content_type == PDF_TYPE else "docx"
+    text = pdf_text(checked.content) if kind == "pdf" else docx_text(checked.content)
+    return StoredContent(name=clean_name(checked.name, kind), content_type=checked.content_type, size=checked.size,
+                         sha256=checked.sha256, content=checked.content, text=text)
 
 
 def from_bytes(content: bytes, name: str, content_type: str) -> StoredContent:

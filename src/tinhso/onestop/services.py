@@ -277,7 +277,7 @@ def add_attachment(actor: User, dossier: Dossier, upload, *, item: DossierItem |
 
 def _store_attachment(actor: User, dossier: Dossier, upload, *, item: DossierItem | None, kind: str,
                       digitised: bool = False) -> Attachment:
-    from . import uploads
+    from tinhso.core import uploads
     if kind in (Attachment.Kind.INPUT,) and not (dossier.is_draft or dossier.status == Status.NEW):
         raise Conflict("dossier_submitted", "Hồ sơ đã nộp; chỉ bổ sung giấy tờ khi được yêu cầu.")
     if kind == Attachment.Kind.SUPPLEMENT and dossier.status != Status.SUPPLEMENT:
