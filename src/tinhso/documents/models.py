@@ -9,7 +9,8 @@ document type); a number appears at most once in a register (database constraint
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +59,7 @@ class DocumentType(models.Model):
     class Kind(models.TextChoices):
         DOCUMENT = "document", _("Văn bản hành chính")
         COPY = "copy", _("Hình thức bản sao")
+        LEGAL = "legal", _("Văn bản quy phạm pháp luật (chỉ nhận đến)")
 
     name = models.CharField(_("tên loại"), max_length=100, unique=True)
     abbreviation = models.CharField(
@@ -77,6 +79,11 @@ class DocumentType(models.Model):
         return f"{self.name} ({self.abbreviation})" if self.abbreviation else self.name
 
     @property
+    def is_incoming_only(self) -> bool:
+        """Laws, decrees and circulars are received, never issued by the agencies of a province."""
+        return self.kind == self.Kind.LEGAL
+
+    @property
     def is_official_letter(self) -> bool:
         """Công văn: its notation is agency-unit (``123/UBND-VP``), not type-agency."""
         return not self.abbreviation
@@ -87,6 +94,23 @@ class DocumentType(models.Model):
             self.abbreviation = self.abbreviation.strip() or None
         if self.abbreviation and any(ch in self.abbreviation for ch in " /-"):
             raise ValidationError({"abbreviation": _("Chữ viết tắt không chứa khoảng trắng, dấu “/” hay “-”.")})
+
+
+class Sector(models.Model):
+    """A field of work (lĩnh vực) a document belongs to, e.g. "Tài chính, ngân sách", "Giáo dục và đào tạo": read by
+    the clerk when registering, used to route and count documents; suggested for incoming documents (``classify``)."""
+
+    name = models.CharField(_("tên lĩnh vực"), max_length=100, unique=True)
+    order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
+    is_active = models.BooleanField(_("đang dùng"), default=True)
+
+    class Meta:
+        verbose_name = _("lĩnh vực văn bản")
+        verbose_name_plural = _("lĩnh vực văn bản")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Registry(models.Model):
@@ -180,6 +204,9 @@ class Document(models.Model):
         DocumentType, verbose_name=_("loại văn bản"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="documents",
     )
+    sector = models.ForeignKey(
+        Sector, verbose_name=_("lĩnh vực"), null=True, blank=True, on_delete=models.PROTECT, related_name="documents",
+    )
     number = models.PositiveIntegerField(_("số"), null=True, blank=True)
     notation = models.CharField(_("số, ký hiệu"), max_length=60, blank=True, db_index=True,
                                 help_text=_("Ví dụ 05/QĐ-UBND, 123/UBND-VP."))
@@ -237,6 +264,10 @@ class Document(models.Model):
         ]
         indexes = [
             models.Index(fields=["agency", "direction", "status"], name="document_agency_dir_status"),
+            # Lists and search show the newest first: read backwards, a search for common words stops at the limit
+            # (per agency: ``queries.search`` asks each agency of the caller's scope for its newest matches).
+            models.Index(fields=["created_at", "id"], name="document_created_id"),
+            models.Index(fields=["agency", "created_at", "id"], name="document_agency_created"),
         ]
 
     def __str__(self) -> str:
@@ -417,3 +448,66 @@ class DocumentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Lịch sử văn bản không được xóa.")
+
+
+class Classifier(models.Model):
+    """The learned model that suggests the type and the sector of an incoming document from its text (``classify``):
+    one per agency, trained on that agency's registered documents, and one for the whole province (no agency), used
+    when the agency's own is missing or too small. Retrained in the background after every
+    ``TINHSO["CLASSIFY_RETRAIN_EVERY"]`` newly confirmed documents, or by ``tinhso documents train``.
+
+    ``params`` is the model itself (compressed); ``type_accuracy``/``sector_accuracy`` are measured at training by
+    cross-validation on the same documents (each document predicted by a model that did not see it)."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("cơ quan"), null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+", help_text=_("Để trống: mô hình chung của tỉnh."))
+    version = models.PositiveIntegerField(_("phiên bản"), default=0, help_text=_("0: chưa huấn luyện."))
+    trained_at = models.DateTimeField(_("huấn luyện lúc"), null=True, blank=True)
+    sample_count = models.PositiveIntegerField(_("số văn bản huấn luyện"), default=0)
+    type_samples = models.PositiveIntegerField(_("số văn bản có loại"), default=0)
+    sector_samples = models.PositiveIntegerField(_("số văn bản có lĩnh vực"), default=0)
+    type_accuracy = models.FloatField(_("độ chính xác loại (kiểm định chéo)"), null=True, blank=True)
+    sector_accuracy = models.FloatField(_("độ chính xác lĩnh vực (kiểm định chéo)"), null=True, blank=True)
+    evaluation = models.JSONField(_("kết quả kiểm định"), default=dict, blank=True)
+    params = models.BinaryField(editable=False, blank=True, default=bytes)
+    confirmed_since = models.PositiveIntegerField(_("văn bản mới xác nhận từ lần huấn luyện trước"), default=0)
+    retrain_queued = models.BooleanField(_("đã xếp lịch huấn luyện lại"), default=False)
+
+    class Meta:
+        verbose_name = _("mô hình phân loại văn bản")
+        verbose_name_plural = _("mô hình phân loại văn bản")
+        constraints = [
+            # One row per agency and one province-wide row (agency NULL counts as 0 here).
+            models.UniqueConstraint(Coalesce("agency", Value(0)), name="classifier_one_per_scope"),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.agency.short_name if self.agency_id else str(_("toàn tỉnh"))
+        return f"Mô hình phân loại {scope} v{self.version}"
+
+
+class ClassificationRecord(models.Model):
+    """What the classifier suggested for one registered incoming document, whether it was pre-filled in the form
+    (confidence at or above the threshold) and whether the clerk kept it: the measured acceptance."""
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="classification")
+    classifier_version = models.PositiveIntegerField(default=0)
+    scope = models.CharField(max_length=10, blank=True, help_text=_("agency hoặc province"))
+    suggested_type = models.ForeignKey(DocumentType, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    type_confidence = models.FloatField(null=True, blank=True)
+    type_prefilled = models.BooleanField(default=False)
+    type_accepted = models.BooleanField(null=True, blank=True)
+    suggested_sector = models.ForeignKey(Sector, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sector_confidence = models.FloatField(null=True, blank=True)
+    sector_prefilled = models.BooleanField(default=False)
+    sector_accepted = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("gợi ý phân loại văn bản")
+        verbose_name_plural = _("gợi ý phân loại văn bản")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Gợi ý phân loại văn bản #{self.document_id}"

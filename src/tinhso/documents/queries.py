@@ -4,8 +4,9 @@ wrote. Lists run a fixed number of SQL queries (``select_related``), whatever th
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
+from django.db import connections
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from tinhso.core import permissions
 from tinhso.core.errors import NotFound
 from tinhso.core.models import Agency, Membership, Role, User
 from tinhso.core.text import search_terms
+from tinhso.core.workcalendar import TZ
 
 from . import access
 from .models import (
@@ -24,6 +26,7 @@ from .models import (
     DocumentFile,
     DocumentType,
     Registry,
+    Sector,
     Status,
 )
 
@@ -32,22 +35,63 @@ _RELATED = ("agency", "unit", "document_type", "registry", "created_by")
 
 
 def visible_documents(user: User) -> QuerySet[Document]:
-    inner = Document.objects.filter(access.visible_filter(user)).values("pk")
-    return Document.objects.filter(pk__in=inner).select_related(*_RELATED)
+    return Document.objects.filter(access.visible_filter(user)).select_related(*_RELATED)
 
 
 def _search(qs: QuerySet[Document], q: str) -> QuerySet[Document]:
     """Every word of ``q``, without diacritics or case, in the number/notation, subject, sender or files' text."""
-    for term in search_terms(q)[:10]:
+    for term in list(dict.fromkeys(search_terms(q)))[:10]:  # a word typed twice is one condition
         qs = qs.filter(search_text__contains=term)
     return qs
 
 
-def search(user: User, q: str, *, limit: int = LIST_LIMIT) -> list[Document]:
+#: A caller whose scope has at most this many agencies is searched agency by agency (see ``search``).
+SEARCH_AGENCIES_APART = 8
+
+
+def search(user: User, q: str, *, limit: int = LIST_LIMIT, direction: str | None = None,
+           document_type: int | None = None, sector: int | None = None, since: date | None = None,
+           until: date | None = None) -> list[Document]:
+    """The documents ``user`` may see whose text holds every word of ``q``, newest first; optionally only one
+    direction, type or sector, or those created between two days (Vietnam time, both included).
+
+    With a million documents, one query "visible and matching, newest first" leaves PostgreSQL two bad plans for
+    common words (read every match, or walk the whole table backwards). So the newest ``limit`` matches are asked
+    of each agency of the caller's scope separately (its documents newest first: index ``document_agency_created``,
+    or the trigram index for rare words), and of the other documents the caller sees (assigned, drafted in their
+    units), in one UNION ALL of small queries; the newest ``limit`` of those are the answer."""
     if not search_terms(q):
         return []
-    return list(_search(visible_documents(user), q).order_by("-created_at", "-id")
-                .prefetch_related("assignments__agency", "assignments__user", "assignments__handler")[:limit])
+    base = _search(Document.objects.all(), q)
+    if direction:
+        base = base.filter(direction=direction)
+    if document_type:
+        base = base.filter(document_type_id=document_type)
+    if sector:
+        base = base.filter(sector_id=sector)
+    if since:
+        base = base.filter(created_at__gte=datetime.combine(since, time.min, tzinfo=TZ))
+    if until:
+        base = base.filter(created_at__lt=datetime.combine(until + timedelta(days=1), time.min, tzinfo=TZ))
+    newest = ("-created_at", "-id")
+    agencies, extra = access.visible_parts(user)
+    if agencies is None:
+        ids = list(base.order_by(*newest).values_list("pk", flat=True)[:limit])
+    elif len(agencies) > SEARCH_AGENCIES_APART:
+        ids = list(base.filter(access.visible_filter(user)).order_by(*newest).values_list("pk", flat=True)[:limit])
+    else:
+        parts = [base.filter(agency_id=pk).order_by(*newest).values_list("pk", "created_at")[:limit]
+                 for pk in sorted(agencies)]
+        parts.append(base.filter(extra).exclude(agency_id__in=agencies).order_by(*newest)
+                     .values_list("pk", "created_at")[:limit])
+        if connections[base.db].features.supports_slicing_ordering_in_compound:  # PostgreSQL: one statement
+            found = list(parts[0].union(*parts[1:], all=True))
+        else:  # SQLite: no LIMIT inside a UNION, one query per part
+            found = [row for part in parts for row in part]
+        ids = [pk for pk, _at in sorted(found, key=lambda row: (row[1], row[0]), reverse=True)[:limit]]
+    rows = (Document.objects.filter(pk__in=ids).select_related(*_RELATED)
+            .prefetch_related("assignments__agency", "assignments__user", "assignments__handler"))
+    return sorted(rows, key=lambda d: (d.created_at, d.pk), reverse=True)
 
 
 def _tracking_order(qs: QuerySet[Document], today: date) -> QuerySet[Document]:
@@ -106,7 +150,7 @@ def box_documents(user: User, slug: str, *, q: str = "", today: date | None = No
 
 def document_for(user: User, pk: int) -> Document:
     document = visible_documents(user).filter(pk=pk).select_related(
-        "reply_to", "source", "sender_agency").first()
+        "reply_to", "source", "sender_agency", "sector").first()
     if document is None:
         raise NotFound("document_not_found", "Không tìm thấy văn bản, hoặc bạn không có quyền xem văn bản này.")
     return document
@@ -180,8 +224,20 @@ def allowed_actions(user: User, document: Document) -> set[str]:
 
 # --- choices for the forms ----------------------------------------------------------------------------------------
 
-def document_types() -> QuerySet[DocumentType]:
-    return DocumentType.objects.filter(is_active=True).order_by("order", "name")
+def document_types(*, outgoing: bool = False) -> QuerySet[DocumentType]:
+    """Active types; for an outgoing document not the legal normative ones (received, never issued here)."""
+    qs = DocumentType.objects.filter(is_active=True)
+    if outgoing:
+        qs = qs.exclude(kind=DocumentType.Kind.LEGAL)
+    return qs.order_by("order", "name")
+
+
+def sectors() -> QuerySet[Sector]:
+    return Sector.objects.filter(is_active=True).order_by("order", "name")
+
+
+def sector_by_pk(pk: int) -> Sector | None:
+    return Sector.objects.filter(pk=pk, is_active=True).first()
 
 
 def clerk_agency_choices(user: User) -> list[Agency]:

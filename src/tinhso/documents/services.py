@@ -33,7 +33,7 @@ from tinhso.core.models import Agency, Membership, Role, User
 from tinhso.core.services import record
 from tinhso.core.text import fold
 
-from . import access, files
+from . import access, classify, files
 from .models import (
     Assignment,
     ClerkOffice,
@@ -45,6 +45,7 @@ from .models import (
     DocumentType,
     Registry,
     Secrecy,
+    Sector,
     Status,
     Urgency,
     format_number,
@@ -224,7 +225,17 @@ def _event(document: Document, action: str, actor: User | None, *, role: str = "
     )
     record(f"documents.{action}", actor=actor, obj=document, agency=agency or document.agency,
            summary=f"{document}: {Status(document.status).label}"[:500], data={"note": note[:200]})
+    _exchange_hook(document, event)
     return event
+
+
+def _exchange_hook(document: Document, event: DocumentEvent) -> None:
+    """EXCHANGE HOOK: the exchange app queues what the change means for another platform (the status 03/04/05/06
+    of a document received through the exchange, the edXML package of a document sent to an outside agency), in
+    this transaction (a transactional outbox)."""
+    from tinhso.exchange.services import document_changed
+
+    document_changed(document, event)
 
 
 def _set_status(document: Document, status: str, *fields: str) -> str:
@@ -294,6 +305,8 @@ class IncomingFields:
     copies: int = 1
     note: str = ""
     extra: dict = field(default_factory=dict)
+    #: Lĩnh vực; ``extra["suggestion"]`` carries the classifier's suggestion the form showed (``classify.record``).
+    sector: Sector | None = None
 
 
 def _number_from_notation(notation: str) -> int | None:
@@ -370,6 +383,7 @@ def register_incoming(clerk: User, agency: Agency, fields: IncomingFields, uploa
     received_at = fields.received_at or now
     document = Document(
         direction=Direction.INCOMING, status=Status.REGISTERED, agency=agency, document_type=fields.document_type,
+        sector=fields.sector,
         number=number, notation=fields.notation.strip(), received_at=received_at, subject=fields.subject.strip(),
         sender_name=fields.sender_name.strip(), sender_code=fields.sender_code.strip(),
         sender_agency=Agency.objects.filter(code=fields.sender_code.strip()).first() if fields.sender_code else None,
@@ -386,6 +400,7 @@ def register_incoming(clerk: User, agency: Agency, fields: IncomingFields, uploa
     _event(document, "registered", clerk, role=role, agency=agency,
            note="Vào sổ dù trùng số, ký hiệu, cơ quan ban hành" if duplicate is not None else "",
            data={"arrival_number": document.arrival_number, "forced_duplicate": duplicate.pk if duplicate else None})
+    classify.registered(document, fields.extra.get("suggestion"))
     return document
 
 
@@ -400,6 +415,7 @@ def confirm_registration(clerk: User, document: Document) -> Document:
     previous = _set_status(document, Status.REGISTERED, "registry", "arrival_number")
     _event(document, "registration_confirmed", clerk, role=role, from_status=previous,
            data={"arrival_number": document.arrival_number})
+    classify.registered(document)
     return document
 
 
@@ -583,7 +599,7 @@ def _default_unit(actor: User, agency: Agency) -> Agency:
 def create_draft(author: User, agency: Agency, document_type: DocumentType | None, subject: str, upload=None, *,
                  unit: Agency | None = None, reply_to: Document | None = None, urgency: int = Urgency.NORMAL,
                  secrecy: int = Secrecy.NONE, due_date: date | None = None, copies: int = 1,
-                 note: str = "") -> Document:
+                 note: str = "", sector: Sector | None = None) -> Document:
     """A draft outgoing document of ``agency``, written in ``unit`` (the author's unit by default). With
     ``reply_to`` it is recorded at once as the answer to that incoming document."""
     unit = unit or _default_unit(author, agency)
@@ -596,11 +612,15 @@ def create_draft(author: User, agency: Agency, document_type: DocumentType | Non
         raise DomainError("too_long", "Trích yếu tối đa 500 ký tự.", field="subject")
     if document_type is not None and not document_type.is_active:
         raise DomainError("type_inactive", "Loại văn bản này không còn sử dụng.", field="document_type")
+    if document_type is not None and document_type.is_incoming_only:
+        raise DomainError("type_incoming_only", f"{document_type.name} là văn bản quy phạm pháp luật: cơ quan chỉ "
+                                                "nhận, không ban hành loại văn bản này.", field="document_type")
     if urgency not in Urgency.values or secrecy not in Secrecy.values:
         raise DomainError("invalid_marks", "Độ khẩn hoặc độ mật không hợp lệ.")
     document = Document.objects.create(
         direction=Direction.OUTGOING, status=Status.DRAFT, agency=agency, unit=unit, document_type=document_type,
-        subject=subject.strip(), urgency=urgency, secrecy=secrecy, due_date=due_date, copies=max(1, copies or 1),
+        sector=sector, subject=subject.strip(), urgency=urgency, secrecy=secrecy, due_date=due_date,
+        copies=max(1, copies or 1),
         note=note.strip()[:500], sender_name=agency.name, sender_code=agency.code, sender_agency=agency,
         created_by=author, created_at=_now(),
     )
@@ -732,7 +752,8 @@ def sign(leader: User, document: Document, *, signer=None, note: str = "") -> Do
         from tinhso.signing.services import sign_pdf
 
         signed = sign_pdf(_read(body), signer=signer, kind="personal", signing_time=_now(),
-                          reason="Ký ban hành văn bản", location=document.agency.name)
+                          reason="Ký ban hành văn bản", location=document.agency.name,
+                          number_fields=True)  # where issue writes the number and date (signing.numbering)
         stem = body.name.rsplit(".", 1)[0]
         signed_row = _store(document, files.from_bytes(signed, f"{stem}.signed.pdf", files.PDF_TYPE),
                             DocumentFile.Kind.SIGNED, leader)
@@ -751,10 +772,16 @@ def sign(leader: User, document: Document, *, signer=None, note: str = "") -> Do
 @transaction.atomic
 def issue(clerk: User, document: Document, *, seal_signer=None) -> Document:
     """Issue (phát hành): the system gives the number of the year's register and builds the notation; the issue date
-    is today. A digitally signed document also receives the agency's seal signature when the agency has one."""
+    is today. Into a digitally signed PDF it writes "Số: <notation>" and "<place>, ngày … tháng … năm …" (the fields
+    the personal signature left for them, ``signing.numbering``), then the agency's seal signature when the agency
+    has one. A document is issued once: again gives ``already_issued`` with its number (never a second one)."""
     document = _lock(document)
     _require_direction(document, Direction.OUTGOING)
     role = _require_clerk(clerk, document.agency)
+    if document.status == Status.ISSUED:
+        raise Conflict("already_issued", f"Văn bản đã được phát hành, số {document.notation}"
+                                         f"{f' ngày {document.issued_date:%d/%m/%Y}' if document.issued_date else ''}"
+                                         ": không cấp số lần nữa.")
     _require_status(document, Status.SIGNED, action="phát hành văn bản")
     now = _now()
     registry = registry_for(document.agency, year=timezone.localtime(now).year, direction=Direction.OUTGOING,
@@ -763,19 +790,29 @@ def issue(clerk: User, document: Document, *, seal_signer=None) -> Document:
     document.registry, document.number = registry, number
     document.notation = build_notation(number, document.document_type, document.agency, document.unit)
     document.issued_date, document.issued_at = timezone.localtime(now).date(), now
+    number_in_pdf = False
     if document.digitally_signed:
         seal_signer = seal_signer or agency_signer(document.agency)
         body = main_file(document)
-        if seal_signer is not None and body is not None and body.content_type == files.PDF_TYPE:
-            from tinhso.signing.services import sign_pdf
+        if body is not None and body.content_type == files.PDF_TYPE:
+            from tinhso.signing.services import document_place_name, sign_pdf, write_document_number
 
-            sealed = sign_pdf(_read(body), signer=seal_signer, kind="agency", signing_time=now,
-                              reason=f"Phát hành văn bản {document.notation}", location=document.agency.name)
-            _store(document, files.from_bytes(sealed, body.name, files.PDF_TYPE), DocumentFile.Kind.SIGNED, clerk)
+            original = _read(body)
+            # None when signed without the number fields (before they existed): the seal goes on as it is
+            numbered = write_document_number(original, notation=document.notation, issued_on=document.issued_date,
+                                             place=document_place_name(document.agency))
+            number_in_pdf = numbered is not None
+            final = numbered or original
+            if seal_signer is not None:
+                final = sign_pdf(final, signer=seal_signer, kind="agency", signing_time=now,
+                                 reason=f"Phát hành văn bản {document.notation}", location=document.agency.name)
+            if final is not original:
+                _store(document, files.from_bytes(final, body.name, files.PDF_TYPE), DocumentFile.Kind.SIGNED, clerk)
     previous = _set_status(document, Status.ISSUED, "registry", "number", "notation", "issued_date", "issued_at")
     refresh_search_text(document)
     _event(document, "issued", clerk, role=role, from_status=previous,
-           data={"number": number, "notation": document.notation, "registry": registry.pk})
+           data={"number": number, "notation": document.notation, "registry": registry.pk,
+                 "number_in_pdf": number_in_pdf})
     return document
 
 
@@ -898,3 +935,89 @@ def deliver(clerk: User, document: Document, recipients: Iterable[Agency | Exter
     _event(document, "delivered", clerk, role=role, data={
         "platform": [a.name for a in internal], "edxml": [f"{r.code} {r.name}" for r in external]})
     return deliveries
+
+
+# --- the exchange (liên thông, QCVN 102:2016): entry points for tinhso.exchange ----------------------------------
+
+def receive_from_exchange(agency: Agency, fields: IncomingFields, attachments: Iterable[tuple[str, str, bytes]] = (),
+                          *, data: dict | None = None) -> Document:
+    """A document that arrived from another platform (an edXML package): it waits in ``agency``'s incoming box,
+    "chờ vào sổ", until the clerk registers it (status 03) or returns it (02), like a delivery on the platform.
+    ``attachments`` are (name, content type, content); the first is the body. Call inside the exchange's
+    transaction (the package is stored in its inbox in the same one)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("receive_from_exchange must run inside the transaction that stores the package")
+    _check_incoming(fields)
+    now = _now()
+    number = fields.number if fields.number is not None else _number_from_notation(fields.notation)
+    code = fields.sender_code.strip()
+    document = Document.objects.create(
+        direction=Direction.INCOMING, status=Status.TO_REGISTER, agency=agency, document_type=fields.document_type,
+        number=number, notation=fields.notation.strip(), received_at=fields.received_at or now,
+        subject=fields.subject.strip(), sender_name=fields.sender_name.strip(), sender_code=code,
+        sender_agency=Agency.objects.filter(code=code).first() if code else None, issued_date=fields.issued_date,
+        urgency=fields.urgency, secrecy=fields.secrecy, signer_name=fields.signer_name.strip()[:100],
+        signer_position=fields.signer_position.strip()[:100], due_date=fields.due_date,
+        copies=max(1, fields.copies or 1), note=fields.note.strip()[:500], created_at=now,
+    )
+    for index, (name, content_type, content) in enumerate(attachments):
+        stored = files.from_bytes(content, files.display_name(name), content_type or "application/octet-stream")
+        _store(document, stored, DocumentFile.Kind.BODY if index == 0 else DocumentFile.Kind.ATTACHMENT, None)
+    refresh_search_text(document)
+    _event(document, "received_exchange", None, agency=agency, data=data or {})
+    return document
+
+
+def change_from_exchange(document: Document, kind: str, reason: str, *, fields: IncomingFields | None = None,
+                         attachments: Iterable[tuple[str, str, bytes]] = (), data: dict | None = None) -> str:
+    """The sender recalls (``kind`` "recall"), replaces ("replace") or updates ("update") a document it sent
+    through the exchange. Returns "" when applied, else the reason it is refused (the sender gets status 16).
+
+    Recall and replacement take the document out of the incoming box ("trả lại nơi gửi"); one already dealt with
+    (closed) is not taken back. An update changes the metadata that differ and adds the files not yet there; the
+    previous values stay in the history. Nothing is deleted."""
+    document = _lock(document)
+    _require_direction(document, Direction.INCOMING)
+    if document.status == Status.CLOSED:
+        return "Văn bản đã được giải quyết xong, không thể thu hồi hoặc cập nhật."
+    if document.status == Status.RETURNED:
+        return "" if kind in ("recall", "replace") else "Văn bản đã được trả lại hoặc thu hồi."
+    if kind in ("recall", "replace"):
+        document.closed_at = _now()
+        previous = _set_status(document, Status.RETURNED, "closed_at")
+        _event(document, "recalled_exchange" if kind == "recall" else "replaced_exchange", None,
+               from_status=previous, note=reason.strip(), data=data or {})
+        return ""
+    if kind != "update":
+        raise ValueError(kind)
+    changes: dict[str, list] = {}
+    if fields is not None:
+        _check_incoming(fields)
+        for name in ("subject", "notation", "issued_date", "due_date", "urgency", "signer_name", "signer_position"):
+            new = getattr(fields, name)
+            new = new.strip() if isinstance(new, str) else new
+            old = getattr(document, name)
+            if new != old and new not in ("", None):
+                changes[name] = [str(old) if old is not None else "", str(new)]
+                setattr(document, name, new)
+        if changes:
+            document.save(update_fields=list(changes))
+    known = set(document.files.values_list("sha256", flat=True))
+    added = []
+    for name, content_type, content in attachments:
+        stored = files.from_bytes(content, files.display_name(name), content_type or "application/octet-stream")
+        if stored.sha256 not in known:
+            known.add(stored.sha256)
+            added.append(_store(document, stored, DocumentFile.Kind.ATTACHMENT, None).name)
+    refresh_search_text(document)
+    _event(document, "updated_exchange", None, from_status=document.status, note=reason.strip(),
+           data={**(data or {}), "changes": changes, "files_added": added})
+    return ""
+
+
+def note_event(document: Document, action: str, actor: User | None, *, note: str = "",
+               data: dict | None = None) -> DocumentEvent:
+    """Record in a document's history something another app did with it (the exchange recalled or updated an
+    outgoing document at its recipients); the status does not change."""
+    document = _lock(document)
+    return _event(document, action, actor, from_status=document.status, note=note, data=data)

@@ -9,6 +9,7 @@ app_name = "documents"
 urlpatterns = [
     path("", views.index, name="index"),
     path("vao-so/", views.register_incoming, name="register-incoming"),
+    path("vao-so/goi-y/", views.suggest_classification, name="suggest"),
     path("soan-thao/", views.create_draft, name="create-draft"),
     path("so/", views.register_book, name="register"),
     path("so/csv/", views.register_csv, name="register-csv"),

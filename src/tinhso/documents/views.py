@@ -23,7 +23,7 @@ from tinhso.core.errors import DomainError, NotFound
 from tinhso.core.files import private_download
 from tinhso.core.text import fold
 
-from . import access, queries, services
+from . import access, classify, queries, services
 from .models import Assignment, DocumentFile, Secrecy, Urgency
 
 EVENT_LABELS = {
@@ -33,6 +33,11 @@ EVENT_LABELS = {
     "drafted": "Tạo dự thảo", "file_added": "Thêm tệp", "submitted": "Trình duyệt", "approved": "Duyệt dự thảo",
     "sent_back": "Trả lại dự thảo", "signed": "Ký văn bản", "issued": "Phát hành, cấp số",
     "delivered": "Gửi văn bản",
+    # the exchange (liên thông): see tinhso.exchange
+    "received_exchange": "Nhận văn bản qua liên thông", "recalled_exchange": "Nơi gửi thu hồi văn bản",
+    "replaced_exchange": "Nơi gửi thay thế văn bản", "updated_exchange": "Nơi gửi cập nhật văn bản",
+    "exchange_recall_sent": "Thu hồi văn bản đã gửi liên thông",
+    "exchange_update_sent": "Gửi cập nhật văn bản liên thông",
 }
 
 
@@ -301,7 +306,72 @@ def document_action(request, pk: int, action: str):
 # --- registering an incoming document, drafting an outgoing one ----------------------------------------------------
 
 INCOMING_FIELDS = ("agency", "sender_name", "sender_code", "notation", "document_type", "issued_date", "subject",
-                   "urgency", "secrecy", "signer_name", "signer_position", "due_date", "copies", "note")
+                   "urgency", "secrecy", "signer_name", "signer_position", "due_date", "copies", "note", "sector")
+#: Hidden fields carrying the classifier's suggestion from the moment it is shown to the registration.
+SUGGESTION_FIELDS = ("suggested_type", "type_confidence", "type_prefilled", "suggested_sector", "sector_confidence",
+                     "sector_prefilled", "classifier_version", "classifier_scope")
+
+
+def _sector(data, name: str = "sector"):
+    pk = _int(data, name)
+    if pk is None:
+        return None
+    found = queries.sector_by_pk(pk)
+    if found is None:
+        raise DomainError("sector_not_found", "Không tìm thấy lĩnh vực.", field=name)
+    return found
+
+
+def _prefill(values: dict, suggestion: classify.Suggestion) -> dict:
+    """Put the suggested type and sector in the form where the clerk has not chosen (or has kept an earlier
+    pre-filled value), only when confident enough; returns the notes shown beside the fields."""
+    notes: dict = {}
+    for attr, name in (("type", "document_type"), ("sector", "sector")):
+        guess = getattr(suggestion, attr)
+        was_prefilled = values.get(f"{attr}_prefilled") == "1"
+        untouched = values[name] == "" or (was_prefilled and values[name] == values.get(f"suggested_{attr}"))
+        if guess is not None and guess.prefill and untouched:
+            values[name], values[f"{attr}_prefilled"] = str(guess.value.pk), "1"
+            notes[attr] = guess.percent
+            continue
+        if untouched and was_prefilled:
+            values[name] = ""
+        values[f"{attr}_prefilled"] = ""
+        if guess is not None and not guess.prefill:
+            notes[f"{attr}_low"] = guess.percent
+    for key, value in suggestion.as_hidden().items():
+        if key not in ("type_prefilled", "sector_prefilled"):
+            values[key] = str(value)
+    return notes
+
+
+def _suggest_into(request, agency, values: dict) -> dict:
+    suggestion = classify.suggest_for_clerk(request.user, agency, notation=values["notation"],
+                                            subject=values["subject"], sender_name=values["sender_name"],
+                                            uploads=request.FILES.getlist("files"))
+    return _prefill(values, suggestion)
+
+
+def _classification_context(values: dict, notes: dict) -> dict:
+    return {"types": queries.document_types(), "sectors": queries.sectors(), "values": values, "notes": notes,
+            "suggestion_hidden": [(name, values.get(name, "")) for name in SUGGESTION_FIELDS]}
+
+
+@staff_required
+@require_POST
+def suggest_classification(request):
+    """htmx: the type/sector block of the registration form, with the suggestion for what is typed so far."""
+    choices = queries.clerk_agency_choices(request.user)
+    values = {name: (request.POST.get(name) or "").strip() for name in INCOMING_FIELDS + SUGGESTION_FIELDS}
+    agency = next((a for a in choices if str(a.pk) == values["agency"]), None)
+    notes: dict = {}
+    if agency is not None:
+        try:
+            notes = _suggest_into(request, agency, values)
+        except DomainError as exc:
+            notes = {"error": exc.message}
+    return render(request, "documents/_classification.html", {**_classification_context(values, notes),
+                                                              "errors": {}})
 
 
 @staff_required
@@ -309,12 +379,20 @@ INCOMING_FIELDS = ("agency", "sender_name", "sender_code", "notation", "document
 def register_incoming(request):
     user = request.user
     choices = queries.clerk_agency_choices(user)
-    values = {name: (request.POST.get(name) or "").strip() for name in INCOMING_FIELDS}
+    values = {name: (request.POST.get(name) or "").strip() for name in INCOMING_FIELDS + SUGGESTION_FIELDS}
     errors: dict[str, str] = {}
+    notes: dict = {}
     duplicate = False
     if not choices:
         return render(request, "documents/forbidden.html", status=403)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("goi-y"):  # the suggestion button, without JavaScript
+        agency = next((a for a in choices if str(a.pk) == values["agency"]), None)
+        if agency is None:
+            errors["agency"] = "Hãy chọn cơ quan nhận văn bản."
+        else:
+            notes = _suggest_into(request, agency, values)
+            notes["reselect_files"] = bool(request.FILES.getlist("files"))
+    elif request.method == "POST":
         try:
             agency = next((a for a in choices if str(a.pk) == values["agency"]), None)
             if agency is None:
@@ -334,6 +412,8 @@ def register_incoming(request):
                 due_date=_day(request.POST, "due_date"),
                 copies=_int(request.POST, "copies") or 1,
                 note=_text(request.POST, "note"),
+                sector=_sector(request.POST),
+                extra={"suggestion": {name: values[name] for name in SUGGESTION_FIELDS}},
             )
             document = services.register_incoming(user, agency, fields, request.FILES.getlist("files"),
                                                    force=request.POST.get("force") == "1")
@@ -345,9 +425,8 @@ def register_incoming(request):
             return redirect(_document_url(document.pk))
     if not values["agency"] and len(choices) == 1:
         values["agency"] = str(choices[0].pk)
-    context = {"agencies": choices, "types": queries.document_types(), "values": values, "errors": errors,
-               "duplicate": duplicate, "urgencies": Urgency.choices, "secrecies": Secrecy.choices,
-               "today": timezone.localdate()}
+    context = {"agencies": choices, "errors": errors, "duplicate": duplicate, "urgencies": Urgency.choices,
+               "secrecies": Secrecy.choices, "today": timezone.localdate(), **_classification_context(values, notes)}
     return render(request, "documents/register_incoming.html", context, status=400 if errors else 200)
 
 
@@ -362,7 +441,8 @@ def create_draft(request):
     reply_pk = _int(source, "tra-loi") if (source.get("tra-loi") or "").isdigit() else None
     reply_to = queries.document_for(user, reply_pk) if reply_pk else None
     values = {name: (request.POST.get(name) or "").strip()
-              for name in ("place", "document_type", "subject", "urgency", "secrecy", "due_date", "copies", "note")}
+              for name in ("place", "document_type", "subject", "urgency", "secrecy", "due_date", "copies", "note",
+                           "sector")}
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -377,7 +457,8 @@ def create_draft(request):
                 _text(request.POST, "subject", required=True, label="trích yếu"), upload, unit=pair[1],
                 reply_to=reply_to, urgency=_choice(request.POST, "urgency", Urgency),
                 secrecy=_choice(request.POST, "secrecy", Secrecy), due_date=_day(request.POST, "due_date"),
-                copies=_int(request.POST, "copies") or 1, note=_text(request.POST, "note"))
+                copies=_int(request.POST, "copies") or 1, note=_text(request.POST, "note"),
+                sector=_sector(request.POST))
         except DomainError as exc:
             errors[exc.field or "form"] = exc.message
         else:
@@ -387,7 +468,8 @@ def create_draft(request):
         if reply_to is not None:
             values["place"] = next((f"{a.pk}:{u.pk}" for a, u in choices if a.pk == reply_to.agency_id), "")
         values["place"] = values["place"] or f"{choices[0][0].pk}:{choices[0][1].pk}"
-    context = {"choices": [(f"{a.pk}:{u.pk}", a, u) for a, u in choices], "types": queries.document_types(),
+    context = {"choices": [(f"{a.pk}:{u.pk}", a, u) for a, u in choices],
+               "types": queries.document_types(outgoing=True), "sectors": queries.sectors(),
                "values": values, "errors": errors,
                "reply_to": reply_to, "urgencies": Urgency.choices, "secrecies": Secrecy.choices}
     return render(request, "documents/create_draft.html", context, status=400 if errors else 200)

@@ -408,6 +408,9 @@ def _junk_before_xml(data: bytes) -> None:
         )
 
 
+_DECLARED_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
 def _tag_at(data: bytes, line: int, column: int) -> str:
     lines = data.split(b"\n", line)
     if len(lines) < line:
@@ -438,6 +441,11 @@ def _expat_error(exc: expat.ExpatError, data: bytes, in_scope: set[str]) -> Edxm
 
 def _read_tree(data: bytes, limits: Limits) -> Element:
     _junk_before_xml(data)
+    declared = _DECLARED_ENCODING.match(data[:300])
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        name = declared.group(1).decode("ascii", "replace")
+        raise EdxmlError("bad_encoding", f"Gói tin khai báo bảng mã {name}; gói tin edXML phải mã hóa UTF-8.",
+                         f"declared encoding {name!r}; edXML packages are UTF-8", line=1, column=1)
     parser = expat.ParserCreate(namespace_separator="}")
     builder = TreeBuilder()
     state = {"depth": 0, "elements": 0}
@@ -524,7 +532,14 @@ class _Reader:
 
     @property
     def value(self) -> str:
-        return "".join(self.element.itertext()).strip()
+        """The element's text. A text field holding elements (an XInclude, markup smuggled into a subject) is refused
+        rather than flattened."""
+        child = next(iter(self.element), None)
+        if child is not None:
+            raise EdxmlError("unexpected_element",
+                             f"Trường {self.path} chỉ được chứa văn bản, không được chứa phần tử <{child.tag[:80]}>.",
+                             f"{self.path} must hold text only, found element <{child.tag[:80]}>", field=self.path)
+        return (self.element.text or "").strip()
 
     def text(self, name: str, *, required: bool = False) -> str:
         found = self.one(name)

@@ -41,7 +41,7 @@ from pyhanko_certvalidator import ValidationContext
 from tinhso.core.errors import DomainError
 from tinhso.core.workcalendar import TZ
 
-from . import appearance, images, layout, pki, textstamp
+from . import appearance, images, layout, numbering, pki, textstamp
 from .conf import SigningSettings, get_settings
 from .signers import DocumentSigner
 from .tsa import DemoTimeStampAuthority
@@ -202,8 +202,13 @@ def sign_pdf(
     level: str = DEFAULT_LEVEL,
     reason: str = "",
     location: str = "",
+    number_fields: bool = False,
 ) -> bytes:
     """Sign ``pdf_bytes`` and return the signed document (the input plus one incremental update).
+
+    ``number_fields`` (personal signature of a document not numbered yet): the same update also adds the hidden
+    fields where ``write_document_number`` writes the number and the issue date at issue (``numbering``), so the
+    signature covers them and filling them later is form filling.
 
     ``box``: explicit ``(page index, x0, y0, x1, y1)`` in points for the image, instead of locating the title and name
     lines (for ``agency`` it is the box of the signer's image, the seal is placed relative to it).
@@ -220,6 +225,8 @@ def sign_pdf(
     when = _resolve_time(signing_time)
     conf = getattr(signer, "conf", None) or get_settings()
     field_name = _field_name(reader, kind)
+    if number_fields:
+        numbering.add_fields(writer)
 
     target: layout.Box | None = None
     style = None
@@ -307,6 +314,21 @@ def sign_main_document(pdf_bytes: bytes, *, person: DocumentSigner, agency: Docu
     signed = sign_pdf(pdf_bytes, signer=person, kind="personal", title=title, name=name, signing_time=signing_time,
                       level=level)
     return sign_pdf(signed, signer=agency, kind="agency", signing_time=signing_time, level=level)
+
+
+def write_document_number(pdf_bytes: bytes, *, notation: str, issued_on, place: str = "") -> bytes | None:
+    """At issue: "Số: <notation>" and "<place>, ngày … tháng … năm …" written into the fields that ``sign_pdf(...,
+    number_fields=True)`` added before the personal signature (one incremental update: form filling, which leaves
+    that signature valid); the agency's seal signature goes after it. ``None`` when the document has no such fields
+    (signed without them: the number cannot be added without invalidating the signature). Raises ``DomainError``
+    (``pdf_invalid``, ``pdf_encrypted``, ``font_missing``, ``font_glyph_missing``)."""
+    _check_pdf(pdf_bytes)
+    return numbering.write_number(pdf_bytes, notation=notation, issued_on=issued_on, place=place)
+
+
+def document_place_name(agency) -> str:
+    """The place (địa danh) written before an agency's issue dates (``numbering.place_name``)."""
+    return numbering.place_name(agency)
 
 
 # ---------------------------------------------------------------------------------------------------------------

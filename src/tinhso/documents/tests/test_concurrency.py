@@ -1,12 +1,12 @@
 """Parallel numbering: 16 threads at once, on SQLite (a WAL file) and PostgreSQL (row locks, SELECT … FOR UPDATE).
 Every number is handed out once and none is skipped, also when the year's register does not exist yet."""
 
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from tinhso.core.models import Agency, User
+from tinhso.core.testing import run_parallel
 from tinhso.documents import services
 from tinhso.documents.models import Direction, Document, Registry
 
@@ -16,25 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 16
 
 
-def run_parallel(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts on it
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_next_number_needs_a_transaction(agencies):
