@@ -6,3 +6,6 @@ class SecurityConfig(AppConfig):
     name = "tinhso.security"
     label = "security"
     verbose_name = _("Bảo mật: xác thực hai lớp, khóa đăng nhập, sự kiện bảo mật")
+
+    def ready(self):
+        from . import receivers  # noqa: F401
