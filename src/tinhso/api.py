@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from .catalog.api import router as catalog_router
 from .core.api import install_error_handlers
 from .core.api import router as core_router
+from .documents.api import router as documents_router
 from .feedback.api import router as feedback_router
 from .onestop.api_public import router as onestop_public_router
 from .onestop.api_staff import router as onestop_staff_router
@@ -25,3 +26,4 @@ api.add_router("/staff", onestop_staff_router)
 api.add_router("/payments", payments_router)
 api.add_router("/feedback", feedback_router)
 api.add_router("/reporting", reporting_router)
+api.add_router("/documents", documents_router)

@@ -19,3 +19,30 @@ def shared_data(*parts: str) -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+def run_parallel(calls, *, barrier_timeout: float = 30, join_timeout: float = 120) -> list:
+    """Run ``calls`` in threads released together (a barrier), each on its own database connection; return their
+    results in order, an exception standing for a failed call (the test asserts on them)."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=barrier_timeout)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=join_timeout)
+    return results

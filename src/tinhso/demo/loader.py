@@ -64,6 +64,8 @@ ACCOUNTS = [
                 title="Trưởng phòng"),
     DemoAccount("giamdoc.stc", "Chu Thị Hạnh", agency="000.00.04.H37", role=Role.AGENCY_LEADER, title="Giám đốc"),
     DemoAccount("vanthu", "Tô Thị Huyền", agency="000.00.01.H37", role=Role.CLERK, title="Văn thư"),
+    DemoAccount("vanthu.stc", "Hoàng Thị Ngân", agency="000.00.04.H37", role=Role.CLERK, title="Văn thư"),
+    DemoAccount("vanthu.lvt", "Lộc Thị Thơm", agency="000.00.31.H37", role=Role.CLERK, title="Văn thư"),
     DemoAccount("tiepnhan.lvt", "Hoàng Thị Thảo", agency="000.01.31.H37", role=Role.RECEIVING_OFFICER,
                 title="Công chức tiếp nhận"),
     DemoAccount("congchuc.lvt", "Lương Văn Tùng", agency="000.00.31.H37", role=Role.SPECIALIST,

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from tinhso.core.admin import AuditedAdmin
 
-from .models import Dossier, DossierEvent, NotificationTemplate, OneStopRules, OutboundMessage
+from .models import Dossier, DossierEvent, NotificationTemplate, OneStopRules, OutboundMessage, PersonalDocument
 
 
 @admin.register(OneStopRules)
@@ -54,3 +54,11 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "channel", "kind", "recipient", "state", "error")
     list_filter = ("channel", "state", "kind")
     search_fields = ("recipient", "subject")
+
+
+@admin.register(PersonalDocument)
+class PersonalDocumentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "owner", "title", "kind", "source_dossier_code", "hidden_at")
+    list_filter = ("kind",)
+    search_fields = ("title", "source_dossier_code", "owner__username")
+    raw_id_fields = ("owner", "source_dossier", "source_attachment", "component")

@@ -95,6 +95,8 @@ class ItemOut(Schema):
     name: str
     mandatory: bool
     digitised: bool
+    reused: bool = False
+    from_store: bool = False
 
 
 class AttachmentOut(Schema):
@@ -105,6 +107,7 @@ class AttachmentOut(Schema):
     content_type: str
     size: int
     url: str
+    store_document_id: int | None = None
 
 
 class EventOut(Schema):
@@ -127,6 +130,8 @@ class DossierOut(RowOut):
     outcome: str
     finished_at: datetime | None
     returned_at: datetime | None
+    electronic_result: bool = False
+    result_in_store: bool = False
     allowed_actions: list[str]
     steps: list[StepOut]
     items: list[ItemOut]
@@ -163,12 +168,14 @@ def _dossier_out(request: HttpRequest, dossier: Dossier) -> DossierOut:
         revision=dossier.revision, channel=dossier.channel.kind, receiving_agency=dossier.receiving_agency.code,
         handling_agency=dossier.handling_agency.code, delivery=dossier.delivery, outcome=dossier.outcome,
         finished_at=dossier.finished_at, returned_at=dossier.returned_at,
+        electronic_result=dossier.electronic_result, result_in_store=dossier.result_in_store,
         allowed_actions=sorted(queries.allowed_actions(user, dossier) & set(ACTIONS)),
         steps=[_step(s) for s in dossier.steps.all()],
-        items=[ItemOut(id=i.pk, order=i.order, name=i.name, mandatory=i.mandatory, digitised=i.digitised)
+        items=[ItemOut(id=i.pk, order=i.order, name=i.name, mandatory=i.mandatory, digitised=i.digitised,
+                       reused=i.reused, from_store=i.from_store)
                for i in dossier.items.all()],
         attachments=[AttachmentOut(id=a.pk, item_id=a.item_id, kind=a.kind, name=a.name, content_type=a.content_type,
-                                   size=a.size,
+                                   size=a.size, store_document_id=a.store_document_id,
                                    url=reverse("onestop:staff-attachment", args=[dossier.pk, a.pk]))
                      for a in dossier.attachments.all()],
         events=[EventOut(at=e.at, action=e.action, actor=e.actor_name, role=e.actor_role,
@@ -215,6 +222,8 @@ class ActionIn(Schema):
     outcome: str = Field("", description="decide: approved hoặc refused")
     recipient_name: str = ""
     tracking_number: str = ""
+    digitised_items: list[int] | None = Field(
+        None, description="accept: id các thành phần đã số hóa (mặc định: mọi thành phần có tệp)")
 
 
 def _assignee(data: ActionIn):
@@ -240,7 +249,8 @@ def _stop(user, dossier: Dossier, data: ActionIn):
 
 
 ACTIONS = {
-    "accept": lambda u, d, x: services.accept(u, d, expected_revision=x.expected_revision, note=x.note),
+    "accept": lambda u, d, x: services.accept(u, d, expected_revision=x.expected_revision, note=x.note,
+                                              digitised_items=x.digitised_items),
     "request_supplement": lambda u, d, x: services.request_supplement(
         u, d, x.items, x.reason, expected_revision=x.expected_revision),
     "refuse": lambda u, d, x: services.refuse(u, d, x.reason, expected_revision=x.expected_revision),

@@ -193,6 +193,9 @@ class Dossier(models.Model):
     lookup_secret = models.CharField(_("mã tra cứu"), max_length=8, default=new_lookup_secret)
     rules = models.JSONField(_("quy tắc áp dụng"), default=dict, blank=True)
     revision = models.PositiveIntegerField(default=0, help_text="Tăng mỗi lần thay đổi; chống hai người cùng sửa.")
+    client_key = models.CharField(
+        _("khóa chống gửi trùng"), max_length=64, blank=True, default="",
+        help_text="Idempotency-Key của ứng dụng đã nộp hồ sơ: gửi lại cùng khóa trả về hồ sơ đã tạo, không tạo thêm.")
 
     class Meta:
         verbose_name = _("hồ sơ")
@@ -202,6 +205,10 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_agency", "status", "due_at"], name="dossier_recv_status_due"),
             models.Index(fields=["handling_agency", "status", "due_at"], name="dossier_handl_status_due"),
             models.Index(fields=["applicant", "-created_at"], name="dossier_applicant_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["applicant", "client_key"], condition=~Q(client_key=""),
+                                    name="dossier_client_key_unique"),
         ]
 
     def __str__(self) -> str:
@@ -286,11 +293,69 @@ class Attachment(StoredFileFields):
                              related_name="attachments")
     kind = models.CharField(_("loại"), max_length=12, choices=Kind.choices, default=Kind.INPUT)
     file = models.FileField(_("tệp"), upload_to=attachment_path, max_length=300)
+    # Set when the file was taken from the applicant's personal document store instead of being uploaded: the
+    # attachment then points at the store's stored file (same path, same SHA-256), nothing is copied.
+    store_document = models.ForeignKey("PersonalDocument", verbose_name=_("lấy từ kho dữ liệu cá nhân"), null=True,
+                                       blank=True, on_delete=models.SET_NULL, related_name="attachments")
 
     class Meta:
         verbose_name = _("tệp đính kèm")
         verbose_name_plural = _("tệp đính kèm")
         ordering = ["dossier_id", "uploaded_at", "id"]
+
+
+def store_path(instance: "PersonalDocument", filename: str) -> str:
+    return f"store/{instance.owner_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class PersonalDocument(StoredFileFields):
+    """The applicant's personal document store (kho dữ liệu cá nhân): digitised components of their dossiers and the
+    electronic results issued to them, reusable in a later dossier without uploading again.
+
+    An entry points at the stored file of the attachment it came from (same storage path and SHA-256: nothing is
+    copied); ``services`` never deletes a stored file that an entry or another attachment still uses. Entries outlive
+    their dossier (``source_dossier`` is only a link) and are never deleted: the owner may hide them (``hidden_at``).
+    """
+
+    class Kind(models.TextChoices):
+        DIGITISED = "digitised", _("Giấy tờ đã số hóa")
+        RESULT = "result", _("Kết quả giải quyết điện tử")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("chủ sở hữu"), on_delete=models.CASCADE,
+                              related_name="personal_documents")
+    title = models.CharField(_("tên giấy tờ"), max_length=500)
+    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices)
+    component = models.ForeignKey(Component, verbose_name=_("thành phần hồ sơ (danh mục)"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    component_name = models.TextField(_("thành phần hồ sơ"), blank=True)
+    procedure_code = models.CharField(_("mã thủ tục"), max_length=20, blank=True)
+    procedure_name = models.TextField(_("thủ tục"), blank=True)
+    source_dossier = models.ForeignKey(Dossier, verbose_name=_("hồ sơ nguồn"), null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="store_documents")
+    source_dossier_code = models.CharField(_("mã hồ sơ nguồn"), max_length=40, blank=True)
+    source_attachment = models.ForeignKey(Attachment, null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+")
+    file = models.FileField(_("tệp"), upload_to=store_path, max_length=300)
+    issued_on = models.DateField(_("ngày cấp"), null=True, blank=True)
+    valid_until = models.DateField(_("có giá trị đến"), null=True, blank=True)
+    created_at = models.DateTimeField(_("đưa vào kho lúc"), default=timezone.now)
+    hidden_at = models.DateTimeField(_("chủ sở hữu đã ẩn lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("giấy tờ trong kho dữ liệu cá nhân")
+        verbose_name_plural = _("kho dữ liệu cá nhân")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "hidden_at", "-created_at"], name="personal_doc_owner"),
+            models.Index(fields=["owner", "sha256"], name="personal_doc_owner_sha"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title[:80]
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class Pause(models.Model):

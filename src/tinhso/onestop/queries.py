@@ -35,6 +35,7 @@ from .models import (
     DossierItem,
     DossierStep,
     Pause,
+    PersonalDocument,
     Status,
     SupplementRequest,
 )
@@ -496,6 +497,41 @@ def consultation_of(dossier: Dossier, pk: int) -> Consultation | None:
 
 def item_of(dossier: Dossier, pk: int) -> DossierItem | None:
     return DossierItem.objects.filter(pk=pk, dossier=dossier).first()
+
+
+@dataclass
+class DigitiseRow:
+    """A component with files, as the acceptance form offers it: checked unless the officer unchecks it; what the
+    applicant filed electronically counts as digitised in any case (``online``)."""
+
+    item: DossierItem
+    online: bool
+
+    @property
+    def name(self) -> str:
+        """Without the list mark the catalogue copied from its source ("- ", "+ ")."""
+        return self.item.name.lstrip("-+•* \t") or self.item.name
+
+
+def digitise_rows(dossier: Dossier) -> list[DigitiseRow]:
+    """The components the receiving officer may mark as digitised when accepting (those with files)."""
+    rows = []
+    for item in dossier.items.all():
+        files = [a for a in item.attachments.all() if a.kind in (Attachment.Kind.INPUT, Attachment.Kind.SUPPLEMENT)]
+        if files:
+            online = any(a.store_document_id or (dossier.applicant_id and a.uploaded_by_id == dossier.applicant_id)
+                         for a in files)
+            rows.append(DigitiseRow(item=item, online=bool(online)))
+    return rows
+
+
+def applicant_store(dossier: Dossier) -> list[PersonalDocument]:
+    """The visible documents of the dossier applicant's store (for the desk serving someone with an account); the
+    caller has checked that the user works at the dossier's desk."""
+    if dossier.applicant_id is None:
+        return []
+    return list(PersonalDocument.objects.filter(owner_id=dossier.applicant_id, hidden_at__isnull=True)
+                .order_by("-created_at", "-id")[:200])
 
 
 STALE_MESSAGE = "Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang để xem trạng thái mới rồi thao tác lại."

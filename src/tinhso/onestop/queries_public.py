@@ -16,9 +16,19 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from tinhso.core.errors import DomainError, NotFound
+from tinhso.core.text import fold, search_terms
 
 from . import clock
-from .models import FINAL_STATUSES, RUNNING_STATUSES, Attachment, Dossier, DossierEvent, Status, SupplementRequest
+from .models import (
+    FINAL_STATUSES,
+    RUNNING_STATUSES,
+    Attachment,
+    Dossier,
+    DossierEvent,
+    PersonalDocument,
+    Status,
+    SupplementRequest,
+)
 
 #: Action → what the applicant and the public read in the history.
 ACTION_LABELS = {
@@ -128,6 +138,7 @@ class ItemView:
     item: object
     files: list = field(default_factory=list)
     error: str = ""
+    store: list = field(default_factory=list)
 
     @property
     def missing(self) -> bool:
@@ -139,13 +150,19 @@ class ItemView:
         return self.item.name.lstrip("-+•* \t") or self.item.name
 
 
-def items_with_files(dossier: Dossier) -> list[ItemView]:
-    """The dossier's components, each with its own input files (for the draft page)."""
+def items_with_files(dossier: Dossier, store: list[PersonalDocument] | None = None) -> list[ItemView]:
+    """The dossier's components, each with its own input files (for the draft page) and, given the applicant's
+    store, the store's documents it may reuse."""
     by_item: dict[int, list[Attachment]] = {}
     for attachment in dossier.attachments.all():
         if attachment.item_id and attachment.kind == Attachment.Kind.INPUT:
             by_item.setdefault(attachment.item_id, []).append(attachment)
-    return [ItemView(item=i, files=by_item.get(i.pk, [])) for i in dossier.items.all()]
+    views = []
+    for item in dossier.items.all():
+        files = by_item.get(item.pk, [])
+        item.store_attachments = [a for a in files if a.store_document_id]
+        views.append(ItemView(item=item, files=files, store=store_choices(store, item) if store else []))
+    return views
 
 
 def open_supplement_request(dossier: Dossier) -> SupplementRequest | None:
@@ -195,6 +212,61 @@ def downloadable_attachment(user, dossier_pk: int, attachment_pk: int) -> Attach
 
 def can_withdraw(dossier: Dossier) -> bool:
     return not dossier.is_draft and dossier.status in WITHDRAWABLE
+
+
+# --- the personal document store (kho dữ liệu cá nhân) ------------------------------------------------------------
+
+#: How many documents of the store the draft offers for one component.
+STORE_CHOICES = 8
+
+
+def my_store(user, q: str = "", kind: str = "") -> QuerySet[PersonalDocument]:
+    """The signed-in applicant's visible store entries, newest first; ``q`` matches the title, the component, the
+    procedure and the source dossier's code, ignoring diacritics and case."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_applicant", False):
+        return PersonalDocument.objects.none()
+    documents = PersonalDocument.objects.filter(owner=user, hidden_at__isnull=True).order_by("-created_at", "-id")
+    if kind in PersonalDocument.Kind.values:
+        documents = documents.filter(kind=kind)
+    terms = search_terms(q)
+    if terms:
+        keep = [d.pk for d in documents.only("pk", "title", "component_name", "procedure_name", "procedure_code",
+                                              "source_dossier_code")
+                if all(t in fold(" ".join([d.title, d.component_name, d.procedure_name, d.procedure_code,
+                                           d.source_dossier_code])) for t in terms)]
+        documents = documents.filter(pk__in=keep)
+    return documents
+
+
+def store_document(user, pk: int) -> PersonalDocument:
+    """One visible entry of the signed-in applicant's store; ``NotFound`` otherwise (anyone else's included)."""
+    document = my_store(user).filter(pk=pk).first()
+    if document is None:
+        raise NotFound("document_not_found", "Không tìm thấy giấy tờ trong kho.")
+    return document
+
+
+def _component_key(name: str) -> str:
+    return fold(name.lstrip("-+•* \t"))
+
+
+@dataclass
+class StoreChoice:
+    document: PersonalDocument
+    same_component: bool
+
+
+def store_choices(documents: list[PersonalDocument], item, limit: int = STORE_CHOICES) -> list[StoreChoice]:
+    """The store's documents to offer for a component: those of the same component first (the same catalogue
+    component, or a component of the same name in another procedure or version), then the others, newest first;
+    documents already attached to this component are left out."""
+    key = _component_key(item.name)
+    used = {a.store_document_id for a in getattr(item, "store_attachments", ())}
+    choices = [StoreChoice(d, bool((item.component_id and d.component_id == item.component_id)
+                                   or (d.component_name and _component_key(d.component_name) == key)))
+               for d in documents if d.pk not in used]
+    choices.sort(key=lambda c: (not c.same_component, -c.document.created_at.timestamp(), -c.document.pk))
+    return choices[:limit]
 
 
 # --- the public lookup --------------------------------------------------------------------------------------------

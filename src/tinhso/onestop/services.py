@@ -37,6 +37,7 @@ from .models import (
     DossierStep,
     OneStopRules,
     Pause,
+    PersonalDocument,
     Status,
     SupplementRequest,
 )
@@ -306,8 +307,21 @@ def remove_attachment(actor: User, attachment: Attachment) -> None:
         and not attachment.events.exists()  # not yet handed in with a "supplemented" event
     if not (dossier.is_draft or waiting_supplement or (dossier.status == Status.NEW and not actor.is_applicant)):
         raise Conflict("dossier_submitted", "Không thể xóa tệp của hồ sơ đã nộp.")
-    attachment.file.delete(save=False)
+    item_id, from_store = attachment.item_id, attachment.store_document_id is not None
+    _delete_stored_file(attachment)
     attachment.delete()
+    if from_store and item_id and not Attachment.objects.filter(item_id=item_id,
+                                                                store_document__isnull=False).exists():
+        DossierItem.objects.filter(pk=item_id).update(reused=False, from_store=False)
+
+
+def _delete_stored_file(attachment: Attachment) -> None:
+    """Delete an attachment's stored file unless the personal document store shares it (an attachment taken from
+    the store points at the store's file; a store entry made from an attachment points at the attachment's)."""
+    if attachment.store_document_id is not None or PersonalDocument.objects.filter(
+            source_attachment=attachment).exists():
+        return
+    attachment.file.delete(save=False)
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -323,7 +337,7 @@ def discard_draft(actor: User, dossier: Dossier) -> None:
     if not dossier.is_draft:
         raise Conflict("not_a_draft", "Chỉ xóa được bản nháp chưa nộp; hồ sơ đã nộp thì dùng “Rút hồ sơ”.")
     for attachment in dossier.attachments.all():
-        attachment.file.delete(save=False)
+        _delete_stored_file(attachment)
     record("dossier.draft_discarded", actor=actor, obj=dossier, summary=f"Xóa bản nháp #{dossier.pk}")
     dossier.delete()
 
@@ -349,6 +363,40 @@ def submit(actor: User, dossier: Dossier) -> Dossier:
     _event(dossier, "submitted", actor)
     _notify(dossier, "submitted")
     return dossier
+
+
+def submit_online(actor: User, *, procedure_code: str, receiving_agency: Agency, files: dict[int, list],
+                  delivery: str = Dossier.Delivery.DESK, delivery_address: str = "",
+                  client_key: str = "") -> tuple[Dossier, bool]:
+    """An application's one-call online submission: the draft, its files (``files``: component order → uploads) and
+    the submission in one transaction. ``client_key`` (the request's Idempotency-Key) makes it safe to send again:
+    the same key from the same applicant returns the dossier already made and ``False`` (never a second dossier,
+    also when both requests run at once)."""
+    client_key = (client_key or "").strip()[:64]
+    if client_key:
+        existing = Dossier.objects.filter(applicant=actor, client_key=client_key).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            dossier = create_dossier(actor, procedure_code=procedure_code, channel_kind=Channel.Kind.ONLINE,
+                                     receiving_agency=receiving_agency, delivery=delivery,
+                                     delivery_address=delivery_address)
+            if client_key:
+                dossier.client_key = client_key
+                dossier.save(update_fields=["client_key"])
+            items = {item.order: item for item in dossier.items.all()}
+            for order, uploads in files.items():
+                if order not in items:
+                    raise DomainError("unknown_item", f"Thủ tục không có thành phần hồ sơ số {order}.", field="files")
+                for upload in uploads:
+                    add_attachment(actor, dossier, upload, item=items[order])
+            return submit(actor, dossier), True
+    except IntegrityError:
+        existing = Dossier.objects.filter(applicant=actor, client_key=client_key).first() if client_key else None
+        if existing is None:
+            raise
+        return existing, False
 
 
 # --- reception ----------------------------------------------------------------------------------------------------
@@ -404,8 +452,15 @@ def _finish_step(step: DossierStep, at: datetime, cal) -> None:
 
 
 @transaction.atomic
-def accept(actor: User, dossier: Dossier, *, expected_revision: int | None = None, note: str = "") -> Dossier:
-    """Accept a complete dossier: its code, the due instant, the process steps; form 01 can now be printed."""
+def accept(actor: User, dossier: Dossier, *, expected_revision: int | None = None, note: str = "",
+           digitised_items: Iterable[int] | None = None) -> Dossier:
+    """Accept a complete dossier: its code, the due instant, the process steps; form 01 can now be printed.
+
+    ``digitised_items``: the components the officer marks as digitised (ids of the dossier's items); ``None`` marks
+    every component that has a file. Files the applicant uploaded online (or took from their store) count as
+    digitised in any case. The digitised components' files go into the applicant's personal document store when the
+    dossier has an applicant account.
+    """
     dossier = _lock(dossier, expected_revision)
     role = _require(actor, dossier.receiving_agency, [Role.RECEIVING_OFFICER])
     if dossier.is_draft:
@@ -419,6 +474,7 @@ def accept(actor: User, dossier: Dossier, *, expected_revision: int | None = Non
     cal = clock.dossier_calendar(dossier)
     dossier.due_at = dossier.original_due_at = clock.compute_due(dossier, cal)
     dossier.code = _next_code(dossier, at, rules.code_template)
+    digitised, stored = _digitise(actor, dossier, digitised_items, at)
     dossier.status = Status.ACCEPTED
     steps = _instantiate_steps(dossier, at)
     first = steps[0]
@@ -434,7 +490,9 @@ def accept(actor: User, dossier: Dossier, *, expected_revision: int | None = Non
         dossier.current_step = first
     _save(dossier, "rules", "received_at", "due_at", "original_due_at", "code", "status", "current_step")
     _event(dossier, "accepted", actor, role=role, agency=dossier.receiving_agency, from_status=from_status,
-           from_step=first, note=note, data={"due_at": dossier.due_at.isoformat(), **_step_data(first)}, at=at)
+           from_step=first, note=note, at=at,
+           data={"due_at": dossier.due_at.isoformat(), **_step_data(first), "digitised": digitised,
+                 "stored": stored})
     _notify(dossier, "accepted")
     if dossier.current_step is not None and dossier.current_step.finished_at is None:
         _notify(dossier, "step_started")
@@ -691,7 +749,11 @@ def attach_result(actor: User, dossier: Dossier, upload) -> Attachment:
     _require_status(dossier, Status.PROCESSING, Status.DONE, action="đính kèm kết quả")
     step = _current_step(dossier)
     _require_step_actor(actor, step)
-    return _store_attachment(actor, dossier, upload, item=None, kind=Attachment.Kind.RESULT)
+    attachment = _store_attachment(actor, dossier, upload, item=None, kind=Attachment.Kind.RESULT)
+    if not dossier.electronic_result:  # a result file exists: the result is issued electronically (QĐ 766, 4.1)
+        dossier.electronic_result = True
+        dossier.save(update_fields=["electronic_result"])
+    return attachment
 
 
 @transaction.atomic
@@ -719,11 +781,13 @@ def decide(actor: User, dossier: Dossier, outcome: str, note: str = "", *,
     cal = clock.dossier_calendar(dossier)
     _finish_step(step, at, cal)
     dossier.outcome, dossier.finished_at, dossier.status = outcome, at, Status.DONE
+    dossier.electronic_result = dossier.attachments.filter(kind=Attachment.Kind.RESULT).exists()
     if remaining_steps:
         _start_step(dossier, remaining_steps[0], at, cal)
-    _save(dossier, "outcome", "finished_at", "status", "current_step")
+    _save(dossier, "outcome", "finished_at", "status", "current_step", "electronic_result")
     _event(dossier, "decided", actor, role=role, agency=step.agency, from_status=Status.PROCESSING, from_step=step,
-           note=note.strip(), data={"outcome": outcome, **_step_data(step)}, at=at,
+           note=note.strip(), data={"outcome": outcome, **_step_data(step),
+                                    "electronic_result": dossier.electronic_result}, at=at,
            attachments=dossier.attachments.filter(kind=Attachment.Kind.RESULT))
     _notify(dossier, "done", reason=note.strip() if outcome == Dossier.Outcome.REFUSED else "")
     return dossier
@@ -749,11 +813,157 @@ def return_result(actor: User, dossier: Dossier, *, recipient_name: str = "", tr
         _finish_step(step, at, clock.dossier_calendar(dossier))
     dossier.recipient_name, dossier.tracking_number = recipient_name.strip(), tracking_number.strip()
     dossier.returned_at, dossier.status = at, Status.RETURNED
-    _save(dossier, "recipient_name", "tracking_number", "returned_at", "status")
+    results = list(dossier.attachments.filter(kind=Attachment.Kind.RESULT).order_by("uploaded_at", "id"))
+    dossier.electronic_result = bool(results)
+    stored = 0
+    if results and dossier.applicant_id and dossier.outcome == Dossier.Outcome.APPROVED:
+        stored = _put_in_store(dossier, results, PersonalDocument.Kind.RESULT, at)
+        dossier.result_in_store = True
+    _save(dossier, "recipient_name", "tracking_number", "returned_at", "status", "electronic_result",
+          "result_in_store")
     _event(dossier, "returned", actor, role=role, agency=dossier.receiving_agency, from_status=Status.DONE,
-           from_step=step, note=dossier.get_delivery_display())
+           from_step=step, note=dossier.get_delivery_display(),
+           data={"electronic_result": dossier.electronic_result, "result_in_store": dossier.result_in_store,
+                 "stored": stored})
     _notify(dossier, "returned")
     return dossier
+
+
+# --- digitisation and the personal document store (kho dữ liệu cá nhân) ------------------------------------------
+
+def _digitise(actor: User, dossier: Dossier, chosen: Iterable[int] | None, at: datetime) -> tuple[list[int], int]:
+    """At acceptance: set each component's ``digitised`` flag and put the digitised files into the applicant's
+    store. Returns the digitised items' ids and the number of new store entries."""
+    items = {i.pk: i for i in dossier.items.select_related("component").order_by("order", "id")}
+    files: dict[int, list[Attachment]] = {}
+    for attachment in dossier.attachments.filter(item__isnull=False, kind__in=(
+            Attachment.Kind.INPUT, Attachment.Kind.SUPPLEMENT)).order_by("uploaded_at", "id"):
+        files.setdefault(attachment.item_id, []).append(attachment)
+    if chosen is None:
+        marked = {pk for pk in items if files.get(pk)}
+    else:
+        marked = set()
+        for pk in chosen:
+            if pk not in items:
+                raise DomainError("wrong_item", "Thành phần không thuộc hồ sơ này.", field="digitised")
+            if not files.get(pk):
+                raise DomainError("item_without_file",
+                                  f"Thành phần “{_short(items[pk].name)}” chưa có tệp nên chưa thể đánh dấu đã số "
+                                  "hóa; hãy tải bản quét lên trước.", field="digitised")
+            marked.add(pk)
+    # What the applicant filed electronically (uploaded from their account or taken from their store) is digitised.
+    for pk, attachments in files.items():
+        if any(a.store_document_id or (dossier.applicant_id and a.uploaded_by_id == dossier.applicant_id)
+               for a in attachments):
+            marked.add(pk)
+    dossier.items.filter(pk__in=marked).update(digitised=True)
+    dossier.items.exclude(pk__in=marked).update(digitised=False)
+    stored = 0
+    if dossier.applicant_id:
+        to_store = [a for pk in sorted(marked, key=lambda pk: items[pk].order) for a in files[pk]
+                    if a.store_document_id is None]
+        stored = _put_in_store(dossier, to_store, PersonalDocument.Kind.DIGITISED, at, items=items)
+    return sorted(marked), stored
+
+
+def _result_title(dossier: Dossier) -> str:
+    results = [r.get("name", "").strip() for r in (dossier.procedure_version.results or []) if isinstance(r, dict)]
+    name = next((r for r in results if r), "")
+    return _short(name, 300) if name else _short(f"Kết quả giải quyết: {dossier.procedure_version.name}", 300)
+
+
+def _put_in_store(dossier: Dossier, attachments: list[Attachment], kind: str, at: datetime, *,
+                  items: dict[int, DossierItem] | None = None) -> int:
+    """One store entry per file, pointing at the attachment's stored file; content the owner already keeps
+    (visible, same SHA-256 and kind) is not added twice."""
+    owner_id = dossier.applicant_id
+    known = set(PersonalDocument.objects.filter(owner_id=owner_id, kind=kind, hidden_at__isnull=True,
+                                                sha256__in=[a.sha256 for a in attachments])
+                .values_list("sha256", flat=True))
+    version = dossier.procedure_version
+    issued = timezone.localtime(dossier.finished_at or at).date() if kind == PersonalDocument.Kind.RESULT else None
+    entries = []
+    for attachment in attachments:
+        if attachment.sha256 in known:
+            continue
+        known.add(attachment.sha256)
+        item = (items or {}).get(attachment.item_id) if attachment.item_id else None
+        component_name = (item.name.lstrip("-+•* \t") or item.name) if item else ""
+        entries.append(PersonalDocument(
+            owner_id=owner_id, kind=kind,
+            title=_short(component_name, 480) if item else _result_title(dossier),
+            component=item.component if item else None, component_name=component_name,
+            procedure_code=version.procedure.code, procedure_name=version.name,
+            source_dossier=dossier, source_dossier_code=dossier.code or "", source_attachment=attachment,
+            file=attachment.file.name, name=attachment.name, content_type=attachment.content_type,
+            size=attachment.size, sha256=attachment.sha256, uploaded_by_id=attachment.uploaded_by_id,
+            uploaded_at=attachment.uploaded_at, issued_on=issued, created_at=at))
+    PersonalDocument.objects.bulk_create(entries)
+    return len(entries)
+
+
+def _own_store_document(owner_id: int, document: PersonalDocument | int) -> PersonalDocument:
+    """A visible entry of ``owner_id``'s store, locked; ``Forbidden`` for anybody else's."""
+    pk = document.pk if isinstance(document, PersonalDocument) else document
+    found = PersonalDocument.objects.select_for_update().filter(pk=pk, hidden_at__isnull=True).first()
+    if found is None:
+        raise NotFound("document_not_found", "Không tìm thấy giấy tờ trong kho.")
+    if found.owner_id != owner_id:
+        raise Forbidden("Giấy tờ này không thuộc kho giấy tờ của người nộp hồ sơ.")
+    return found
+
+
+@transaction.atomic
+def attach_from_store(actor: User, dossier: Dossier, item: DossierItem, document: PersonalDocument | int) -> Attachment:
+    """Use a document of the applicant's store for a component instead of uploading it again: a new attachment
+    pointing at the same stored file; the component is flagged reused and taken from the store (QĐ 766, 4.3–4.4).
+
+    The applicant does it in their draft; a receiving officer may do it for a dossier filed at the desk by someone
+    with an account, from that account's store only.
+    """
+    from tinhso.core import uploads
+
+    dossier = _lock(dossier)
+    _owner_or_officer(actor, dossier)
+    if dossier.applicant_id is None:
+        raise DomainError("no_applicant_account", "Người nộp hồ sơ này không có tài khoản nên không có kho giấy tờ.")
+    document = _own_store_document(dossier.applicant_id, document)
+    if not (dossier.is_draft or dossier.status == Status.NEW):
+        raise Conflict("dossier_submitted", "Hồ sơ đã nộp; chỉ bổ sung giấy tờ khi được yêu cầu.")
+    if item.dossier_id != dossier.pk:
+        raise DomainError("wrong_item", "Thành phần không thuộc hồ sơ này.", field="item")
+    if Attachment.objects.filter(item=item, store_document=document).exists():
+        raise Conflict("already_attached", f"Giấy tờ “{_short(document.title)}” đã được dùng cho thành phần này.")
+    _max_bytes, max_files = uploads.limits()
+    counted = dossier.attachments.filter(kind__in=(Attachment.Kind.INPUT, Attachment.Kind.SUPPLEMENT)).count()
+    if counted >= max_files:
+        raise DomainError("too_many_files", f"Mỗi hồ sơ có tối đa {max_files} tệp (hồ sơ đã có {counted} tệp).",
+                          field="document")
+    if not document.file.storage.exists(document.file.name):
+        raise DomainError("document_file_missing", "Tệp của giấy tờ này không còn trong kho lưu trữ; hãy tải lên "
+                                                   "bản khác.", field="document")
+    attachment = Attachment.objects.create(
+        dossier=dossier, item=item, kind=Attachment.Kind.INPUT, file=document.file.name, name=document.name,
+        content_type=document.content_type, size=document.size, sha256=document.sha256, uploaded_by=actor,
+        uploaded_at=_now(), store_document=document)
+    item.reused = item.from_store = True
+    item.save(update_fields=["reused", "from_store"])
+    record("dossier.attached_from_store", actor=actor, obj=dossier,
+           agency=None if actor.is_applicant else dossier.receiving_agency,
+           summary=f"{dossier} dùng giấy tờ trong kho: {_short(document.title)}",
+           data={"item": item.pk, "document": document.pk, "sha256": document.sha256})
+    return attachment
+
+
+@transaction.atomic
+def hide_store_document(actor: User, document: PersonalDocument | int) -> PersonalDocument:
+    """The owner removes an entry from their store (soft delete: the file stays with the dossiers that use it)."""
+    document = _own_store_document(actor.pk, document)
+    document.hidden_at = _now()
+    document.save(update_fields=["hidden_at"])
+    record("store.document_hidden", actor=actor, obj=document, summary=f"Ẩn giấy tờ “{_short(document.title)}”",
+           data={"kind": document.kind, "source_dossier": document.source_dossier_code})
+    return document
 
 
 # --- pauses, withdrawal, stop, apology ----------------------------------------------------------------------------

@@ -14,7 +14,9 @@ Each dossier draws from its own random generator, derived from the seed: the sam
 catalogue give the same dossiers.
 
 Simulated people are recognisable (usernames ``sim.…``) and have no usable password. Uploaded files are small valid
-PDF documents generated here.
+PDF documents generated here. Digitisation follows the service rules: online uploads and most desk scans are digitised
+at acceptance and go into the applicant's personal store, from which later dossiers of the same person reuse them;
+approved results are files, returned into the store.
 """
 
 import hashlib
@@ -36,10 +38,11 @@ from tinhso.core import services as core_services
 from tinhso.core.calendars import calendar_for
 from tinhso.core.errors import DomainError
 from tinhso.core.models import Agency, Role, User
+from tinhso.core.text import fold
 from tinhso.core.workcalendar import TZ, WorkCalendar
 
 from . import services
-from .models import Attachment, Dossier, DossierStep, Status
+from .models import Attachment, Dossier, DossierStep, PersonalDocument, Status
 
 # --- people ---------------------------------------------------------------------------------------------------------
 
@@ -110,6 +113,11 @@ MODIFIERS = {
     "late": 0.06,
     "assigned": 0.30,
 }
+#: Digitisation (QĐ 766 group 5): walk-in dossiers whose papers the desk scans (the others stay on paper), and the
+#: chance that an applicant with documents in their personal store reuses them online or at the desk.
+DESK_SCANNED = 0.6
+REUSE_ONLINE = 0.8
+REUSE_DESK = 0.7
 CHANNEL_SHARES = [(Channel.Kind.ONLINE, 0.60), (Channel.Kind.DIRECT, 0.35), (Channel.Kind.POSTAL, 0.05)]
 COMMUNE_SHARE = 0.7
 POOL_SIZE = {Role.RECEIVING_OFFICER: 2, Role.SPECIALIST: 2, Role.DEPARTMENT_HEAD: 1, Role.AGENCY_LEADER: 1}
@@ -461,8 +469,12 @@ class Simulation:
             dossier = services.create_dossier(
                 plan.applicant, procedure_code=plan.procedure.code, channel_kind=plan.channel, receiving_agency=desk,
                 delivery=plan.delivery, delivery_address=plan.applicant.address or postal_address(rng, desk))
+            reuse = self._reuse_plan(rng, plan.applicant, dossier, REUSE_ONLINE)
             for item in dossier.items.filter(mandatory=True):
-                services.add_attachment(plan.applicant, dossier, self._upload(dossier, item.name), item=item)
+                if item.pk in reuse:
+                    services.attach_from_store(plan.applicant, dossier, item, reuse[item.pk])
+                else:
+                    services.add_attachment(plan.applicant, dossier, self._upload(dossier, item.name), item=item)
             yield plan.start
             dossier = services.submit(plan.applicant, dossier)
             now = self._online_reception(rng, desk, plan.start)
@@ -473,8 +485,14 @@ class Simulation:
                 officer, procedure_code=plan.procedure.code, channel_kind=plan.channel, receiving_agency=desk,
                 applicant=plan.walk_in, delivery=plan.delivery, delivery_address=plan.walk_in.address, draft=False)
             items = list(dossier.items.all())
-            for item in rng.sample(items, min(len(items), rng.randint(1, 3))):
-                services.add_attachment(officer, dossier, self._upload(dossier, item.name), item=item, digitised=True)
+            if rng.random() < DESK_SCANNED:  # the desk scans what the applicant brought (else paper only)
+                reuse = self._reuse_plan(rng, dossier.applicant, dossier, REUSE_DESK) if dossier.applicant else {}
+                for item in rng.sample(items, min(len(items), rng.randint(1, 3))):
+                    if item.pk in reuse:
+                        services.attach_from_store(officer, dossier, item, reuse.pop(item.pk))
+                    else:
+                        services.add_attachment(officer, dossier, self._upload(dossier, item.name), item=item,
+                                                digitised=True)
             if plan.channel == Channel.Kind.POSTAL:  # registered on arrival, checked later
                 now = self._office(desk, plan.start, hours=rng.uniform(1, 14))
             else:
@@ -667,6 +685,29 @@ class Simulation:
                                                                              minute=rng.randrange(60))
             return max(moment, after + timedelta(minutes=30))
         return self._office(plan.desk, after, hours=rng.uniform(4, 56))
+
+    @staticmethod
+    def _reuse_plan(rng: random.Random, owner: User, dossier: Dossier, chance: float) -> dict[int, PersonalDocument]:
+        """Which components the applicant takes from their store instead of uploading: with ``chance``, when the
+        store has something, each component of the same kind as a stored document (same catalogue component or
+        same name), else the newest document (an identity paper, an earlier result) for the first component."""
+        if rng.random() >= chance:
+            return {}
+        store = list(PersonalDocument.objects.filter(owner=owner, hidden_at__isnull=True)
+                     .order_by("-created_at", "-id")[:50])
+        if not store:
+            return {}
+        items = [i for i in dossier.items.all() if i.mandatory] or list(dossier.items.all())
+        by_component = {d.component_id: d for d in reversed(store) if d.component_id}
+        by_name = {fold(d.component_name): d for d in reversed(store) if d.component_name}
+        chosen = {}
+        for item in items:
+            document = by_component.get(item.component_id) or by_name.get(fold(item.name.lstrip("-+•* \t")))
+            if document is not None and document.pk not in {d.pk for d in chosen.values()}:
+                chosen[item.pk] = document
+        if not chosen and items:
+            chosen[items[0].pk] = store[0]
+        return chosen
 
     def _supplement(self, actor: User, dossier: Dossier) -> Dossier:
         if actor.is_applicant:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from tinhso.catalog import queries as catalog_queries
 from tinhso.catalog.models import Channel, ProcedureVersion
@@ -22,7 +23,7 @@ from tinhso.core.middleware import client_ip
 
 from . import queries_public as queries
 from . import services
-from .models import Attachment, Dossier, Status
+from .models import Attachment, Dossier, PersonalDocument, Status
 
 FIELD_STEP = {"receiving_agency": 1, "delivery": 2, "delivery_address": 2}
 
@@ -146,7 +147,8 @@ def dossier_list(request):
 
 def _draft_context(dossier: Dossier, *, item_errors: dict | None = None, error: str = "",
                    mark_missing: bool = False) -> dict:
-    items = queries.items_with_files(dossier)
+    store = list(queries.my_store(dossier.applicant)) if dossier.applicant_id else []
+    items = queries.items_with_files(dossier, store)
     for view in items:
         view.error = (item_errors or {}).get(view.item.pk, "")
         if mark_missing and view.missing and not view.error:
@@ -217,6 +219,23 @@ def upload(request, pk: int, item_pk: int):
     except DomainError as exc:
         return _item_response(request, dossier, item.pk, error=exc.message)
     return _item_response(request, dossier, item.pk, announce=f"Đã tải lên tệp “{attachment.name}”.")
+
+
+@require_POST
+@applicant_required
+def use_store(request, pk: int, item_pk: int):
+    """Attach a document of the applicant's store to a component instead of uploading it again."""
+    dossier = _own(request, pk)
+    item = _item_of(dossier, item_pk)
+    raw = (request.POST.get("document") or "").strip()
+    if not raw.isdigit():
+        return _item_response(request, dossier, item.pk, error="Hãy chọn một giấy tờ trong kho trước khi bấm “Dùng”.")
+    try:
+        attachment = services.attach_from_store(request.user, dossier, item, int(raw))
+    except DomainError as exc:
+        return _item_response(request, dossier, item.pk, error=exc.message)
+    return _item_response(request, dossier, item.pk,
+                          announce=f"Đã dùng giấy tờ “{attachment.name}” trong kho, không cần tải lên lại.")
 
 
 @require_POST
@@ -338,6 +357,49 @@ def receipt(request, pk: int):
     response["Content-Disposition"] = f'inline; filename="giay-hen-{dossier.code or dossier.pk}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the personal document store (kho giấy tờ của tôi) -------------------------------------------------------------
+
+@require_GET
+@applicant_required
+def store(request):
+    q = request.GET.get("q", "").strip()[:100]
+    kind = request.GET.get("loai", "")
+    documents = list(queries.my_store(request.user, q=q, kind=kind).select_related("source_dossier"))
+    return render(request, "onestop/citizen/store.html", {
+        "documents": documents, "q": q, "kind": kind if kind in PersonalDocument.Kind.values else "",
+        "kinds": PersonalDocument.Kind.choices, "filtered": bool(q or kind),
+        "total": queries.my_store(request.user).count() if (q or kind) else len(documents)})
+
+
+@require_GET
+@applicant_required
+def store_download(request, document_pk: int):
+    try:
+        document = queries.store_document(request.user, document_pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return private_download(document.file, name=document.name, content_type=document.content_type)
+
+
+@require_POST
+@applicant_required
+def store_hide(request, document_pk: int):
+    try:  # anyone else's entry: the same 404 as one that does not exist
+        document = queries.store_document(request.user, document_pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    try:
+        document = services.hide_store_document(request.user, document)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Đã xóa “{document.title}” khỏi kho giấy tờ. Các hồ sơ đã dùng giấy tờ này không "
+                                  "bị ảnh hưởng.")
+    if request.htmx:  # asked (hx-confirm) and posted by htmx: reload the page, with the message
+        return HttpResponseClientRedirect(reverse("onestop:citizen-store"))
+    return redirect(reverse("onestop:citizen-store"))
 
 
 # --- the public lookup --------------------------------------------------------------------------------------------

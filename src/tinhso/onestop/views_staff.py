@@ -31,7 +31,7 @@ from tinhso.core.errors import DomainError
 from tinhso.core.files import private_download
 from tinhso.core.models import Agency, Role
 
-from . import queries, services
+from . import queries, queries_public, services
 from .models import Attachment, Dossier, Status
 from .views_forms import available_forms
 
@@ -213,7 +213,10 @@ def dossier_page(request, pk: int):
         "state": state,
         "actions": actions,
         "steps": steps,
-        "items": list(dossier.items.all()),
+        "items": _item_rows(dossier, actions),
+        "digitise_rows": queries.digitise_rows(dossier) if "accept" in actions else [],
+        "digitised_count": sum(1 for i in dossier.items.all() if i.digitised),
+        "reused_count": sum(1 for i in dossier.items.all() if i.reused),
         "loose_attachments": [a for a in dossier.attachments.all() if a.item_id is None],
         "events": [{"event": e, "label": EVENT_LABELS.get(e.action, e.action),
                     "role": Role(e.actor_role).label if e.actor_role in Role.values else ""}
@@ -232,6 +235,17 @@ def dossier_page(request, pk: int):
     return render(request, "onestop/staff/dossier.html", context)
 
 
+def _item_rows(dossier: Dossier, actions: set[str]) -> list:
+    """The dossier's components; at the desk, for an applicant with an account, each with the documents of the
+    applicant's store it may reuse (``item.store``)."""
+    items = list(dossier.items.all())
+    store = queries.applicant_store(dossier) if "upload" in actions else []
+    for item in items:
+        item.store_attachments = [a for a in item.attachments.all() if a.store_document_id]
+        item.store = queries_public.store_choices(store, item) if store else []
+    return items
+
+
 @staff_required
 @require_GET
 def attachment_download(request, pk: int, attachment_pk: int):
@@ -242,7 +256,11 @@ def attachment_download(request, pk: int, attachment_pk: int):
 # Each handler gets (request, dossier, expected_revision), calls one service and returns the success message.
 
 def _accept(request, dossier, expected):
-    dossier = services.accept(request.user, dossier, expected_revision=expected, note=_text(request.POST, "note"))
+    digitised = None  # without the form's checkboxes (an older page): every component with a file
+    if request.POST.get("digitised_form"):
+        digitised = [int(x) for x in request.POST.getlist("digitised") if x.isdigit()]
+    dossier = services.accept(request.user, dossier, expected_revision=expected, note=_text(request.POST, "note"),
+                              digitised_items=digitised)
     return _("Đã tiếp nhận hồ sơ, mã %(code)s; hẹn trả kết quả %(due)s.") % {
         "code": dossier.code, "due": _format(dossier.due_at)}
 
@@ -376,6 +394,15 @@ def _upload_scan(request, dossier, expected, kind=Attachment.Kind.INPUT):
     return _("Đã tải lên tệp “%(name)s”.") % {"name": attachment.name}
 
 
+def _attach_from_store(request, dossier, expected):
+    item = _item(request, dossier)
+    if item is None:
+        raise DomainError("item_required", _("Hãy chọn thành phần hồ sơ."), field="item")
+    document_id = _int(request.POST, "document", required=True, message=_("Hãy chọn giấy tờ trong kho."))
+    attachment = services.attach_from_store(request.user, dossier, item, document_id)
+    return _("Đã dùng giấy tờ “%(name)s” trong kho dữ liệu của người nộp.") % {"name": attachment.name}
+
+
 def _upload_supplement(request, dossier, expected):
     return _upload_scan(request, dossier, expected, kind=Attachment.Kind.SUPPLEMENT)
 
@@ -392,9 +419,11 @@ ACTIONS: dict[str, Callable] = {
     "attach_result": _attach_result, "decide": _decide, "return_result": _return_result,
     "request_payment": _request_payment, "confirm_payment": _confirm_payment, "stop": _stop, "apology": _apology,
     "upload": _upload_scan, "upload_supplement": _upload_supplement, "provide_supplement": _provide_supplement,
+    "attach_from_store": _attach_from_store,
 }
 #: Where the page scrolls back to after an action.
-ANCHORS = {"upload": "thanh-phan", "upload_supplement": "thanh-phan", "answer": "xin-y-kien"}
+ANCHORS = {"upload": "thanh-phan", "upload_supplement": "thanh-phan", "attach_from_store": "thanh-phan",
+           "answer": "xin-y-kien"}
 
 
 @staff_required

@@ -9,6 +9,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from tinhso.security.jsonlog import logging_config as security_logging
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # Where the development database, uploads and other run-time files live (ignored by git).
 VAR_DIR = Path(os.environ.get("TINHSO_VAR_DIR", Path.cwd() / "var"))
@@ -21,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # the API docs page with Swagger UI served from static files (no CDN, no inline script: CSP)
     "django_tasks",
     "django_tasks_db",
     "tinhso.core",
@@ -38,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tinhso.security.middleware.SecurityHeadersMiddleware",  # CSP, Permissions-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -48,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tinhso.core.middleware.RequestContextMiddleware",
+    "tinhso.security.middleware.SessionGuardMiddleware",  # session timeouts, two-factor gate, 403 events
 ]
 
 ROOT_URLCONF = "tinhso.urls"
@@ -128,6 +133,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("TINHSO_LOG_LEVEL", "INFO")},
 }
+# Security events as JSON lines (logger ``tinhso.security``): a file path, or ``-`` for standard output.
+SECURITY_LOG = os.environ.get("TINHSO_SECURITY_LOG", str(VAR_DIR / "log" / "security.jsonl"))
+LOGGING = security_logging(LOGGING, SECURITY_LOG)
 
 # Platform-wide settings (see docs/configuration.md).
 TINHSO = {
@@ -144,11 +152,37 @@ TINHSO = {
     # "dossier.lookup" (the public lookup result, context ``result``); "nav.public", "nav.applicant", "nav.staff"
     # (``<li>`` links in the main navigation for everyone, for citizens and businesses, for staff).
     "PANELS": {
-        "dossier.citizen": [],
-        "dossier.staff": [],
-        "dossier.lookup": [],
-        "nav.public": [],
-        "nav.applicant": [],
-        "nav.staff": [],
+        "dossier.citizen": ["payments/panel_citizen.html", "feedback/panels/dossier_citizen.html"],
+        "dossier.staff": ["payments/panel_staff.html", "feedback/panels/dossier_staff.html"],
+        "dossier.lookup": ["feedback/panels/dossier_lookup.html"],
+        "nav.public": ["feedback/nav/public.html", "reporting/nav_public.html"],
+        "nav.applicant": ["onestop/panels/nav_store.html"],
+        "nav.staff": ["security/_nav.html", "feedback/nav/staff.html", "reporting/nav_staff.html"],
+    },
+    # Online payment of fees (docs/payments.md). The sandbox gateway (/thanh-toan/sandbox/) is for development, demos
+    # and tests only: production turns it off (settings/prod.py) and configures a real provider and its secret.
+    "PAYMENT": {
+        "PROVIDER": os.environ.get("TINHSO_PAYMENT_PROVIDER", "sandbox"),
+        "MERCHANT_CODE": os.environ.get("TINHSO_PAYMENT_MERCHANT_CODE", "TINHSO01"),
+        "SECRET": os.environ.get("TINHSO_PAYMENT_SECRET", "tinhso-sandbox-secret-not-for-production"),
+        "ORDER_MINUTES": int(os.environ.get("TINHSO_PAYMENT_ORDER_MINUTES", "15")),
+        "SANDBOX_ENABLED": os.environ.get("TINHSO_PAYMENT_SANDBOX", "1") == "1",
+        # Where the sandbox gateway posts its notifications (IPN); empty: this site's /api/payments/ipn/sandbox.
+        "SANDBOX_IPN_URL": os.environ.get("TINHSO_PAYMENT_SANDBOX_IPN_URL", ""),
+        "SANDBOX_SEND_IPN": True,
+    },
+    # Hardening (tinhso/security/conf.py lists every key and its default; docs/deployment.md, "Bảo mật").
+    "SECURITY": {
+        "LOCKOUT_FAILURES": int(os.environ.get("TINHSO_LOCKOUT_FAILURES", "5")),
+        "LOCKOUT_WINDOW_MINUTES": int(os.environ.get("TINHSO_LOCKOUT_WINDOW_MINUTES", "15")),
+        "LOCKOUT_MINUTES": int(os.environ.get("TINHSO_LOCKOUT_MINUTES", "15")),
+        "IP_FAILURES": int(os.environ.get("TINHSO_IP_FAILURES", "30")),
+        # Two-factor authentication for staff (TINHSO_TOTP=0 turns it off; development and tests default to off).
+        "TOTP_ENABLED": os.environ.get("TINHSO_TOTP", "1") == "1",
+        "TOTP_REQUIRED_ROLES": None,  # None: every staff role; or e.g. ["administrator", "agency_leader"]
+        "IDLE_MINUTES_STAFF": int(os.environ.get("TINHSO_IDLE_MINUTES_STAFF", "30")),
+        "IDLE_MINUTES": int(os.environ.get("TINHSO_IDLE_MINUTES", "60")),
+        "ABSOLUTE_HOURS": int(os.environ.get("TINHSO_SESSION_HOURS", "12")),
+        "CSP_REPORT_ONLY": os.environ.get("TINHSO_CSP_REPORT_ONLY", "0") == "1",
     },
 }

@@ -10,3 +10,5 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-u
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)  # collectstatic's target; whitenoise expects it
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# `make run` demo logins work without an authenticator app; TINHSO_TOTP=1 turns two-factor authentication on.
+TINHSO["SECURITY"]["TOTP_ENABLED"] = os.environ.get("TINHSO_TOTP", "0") == "1"  # noqa: F405

@@ -33,6 +33,9 @@ SKIPPED_PREFIXES = ("quan-tri/",)  # Django's admin: superusers only, enforced b
 #: How to fill each path parameter: name → function(world) → [(side, value)]. Side "public" for shared data.
 ACTIONS = ["accept", "refuse", "request_supplement", "assign", "forward", "send_back", "decide", "return_result",
            "withdraw", "stop", "request_payment", "confirm_payment", "attach_result", "consult", "apology"]
+#: The documents API's actions (``/api/documents/{document_id}/actions/{action}``) not already above.
+DOCUMENT_ACTIONS = ["confirm_registration", "return_to_sender", "forward_to_specialist", "answer", "close",
+                    "submit_for_approval", "approve", "sign", "issue", "deliver"]
 
 
 def _objects(*names, attr="pk"):
@@ -45,11 +48,25 @@ def _items(w):
     return [(side, item.pk) for side in "ab" for item in w.objects[f"dossier_{side}"].obj.items.all()[:1]]
 
 
+def _public(*values):
+    return lambda w: [("public", v) for v in values]
+
+
+#: Keys: (app, parameter) or (app, parameter, a part of the route) for a parameter whose meaning depends on the route;
+#: the most specific key wins.
 PARAMS = {
     # API
+    ("api", "document_id", "/api/me/store/"): _objects("store_a", "store_b"),
+    ("api", "item_id"): _items,
+    ("api", "provider"): _public("sandbox"),
+    ("api", "petition_id"): _objects("petition_a", "petition_b"),
+    ("api", "code", "/api/feedback/"): _objects("petition_a", "petition_b", attr="code"),
+    ("api", "action", "/api/feedback/"): _public("refuse", "supplement", "classify", "assign", "answer", "publish"),
+    ("api", "indicator"): _public("2.1", "5.4", "unknown"),
     ("api", "dossier_id"): _objects("dossier_a", "dossier_b", "draft_a"),
     ("api", "code"): lambda w: [("public", "1.001193"), *_objects("dossier_a", "dossier_b", attr="code")(w)],
-    ("api", "action"): lambda w: [("public", a) for a in ACTIONS],
+    ("api", "action"): lambda w: [("public", a) for a in ACTIONS + DOCUMENT_ACTIONS],
+    ("api", "document_id"): _objects("document_x", "document_y"),
     # pages of the one-stop-shop
     ("onestop", "pk"): _objects("dossier_a", "dossier_b", "draft_a"),
     ("onestop", "attachment_pk"): _objects("attachment_a", "attachment_b"),
@@ -57,6 +74,17 @@ PARAMS = {
     ("onestop", "action"): lambda w: [("public", a.replace("_", "-")) for a in ACTIONS[:6]],
     ("onestop", "slug"): lambda w: [("public", s) for s in ("01", "02", "06")],
     ("onestop", "procedure_code"): lambda w: [("public", "1.001193")],
+    ("onestop", "document_pk"): _objects("store_a", "store_b"),
+    # payments, feedback, the scoreboard, the exchange
+    ("payments", "pk"): _objects("dossier_a", "dossier_b"),
+    ("payments", "provider"): _public("sandbox"),
+    ("payments", "order_ref"): _objects("payment_a", "payment_b", attr="order_ref"),
+    ("feedback", "code"): _objects("petition_a", "petition_b", attr="code"),
+    ("feedback", "pk", "ho-so/"): _objects("dossier_a", "dossier_b"),
+    ("feedback", "pk", "can-bo/"): _objects("petition_a", "petition_b"),
+    ("feedback", "action"): _public("tu-choi", "phan-loai", "chuyen-xu-ly", "tra-loi", "cong-khai"),
+    ("reporting", "indicator"): _public("2.1", "5.4", "unknown"),
+    ("exchange", "pk"): _objects("document_x", "document_y"),
     # pages of the documents office
     ("documents", "pk"): _objects("document_x", "document_y"),
     ("documents", "file_pk"): _objects("document_file_x", "document_file_y"),
@@ -151,11 +179,18 @@ def _clients(world):
     return clients
 
 
-def _combinations(world, key_app, names):
+def _provider(app: str, route: str, name: str):
+    specific = [k for k in PARAMS if len(k) == 3 and k[0] == app and k[1] == name and k[2] in route]
+    if specific:
+        return PARAMS[max(specific, key=lambda k: len(k[2]))]
+    return PARAMS.get((app, name))
+
+
+def _combinations(world, key_app, names, route=""):
     """Every combination of the sides' values for the parameters (an own dossier with another's attachment too)."""
     options = []
     for name in names:
-        provider = PARAMS.get((key_app, name))
+        provider = _provider(key_app, route, name)
         if provider is None:
             return None
         options.append([(name, side, value) for side, value in provider(world)])
@@ -191,16 +226,16 @@ def test_no_caller_reads_or_changes_what_is_not_theirs(world):
     operations = 0
 
     for method, path, path_names, query_names, body in api_operations():
-        combos = _combinations(world, "api", path_names)
+        combos = _combinations(world, "api", path_names, path)
         if combos is None:
-            unknown.update(f"api {path}: {n}" for n in path_names if ("api", n) not in PARAMS)
+            unknown.update(f"api {path}: {n}" for n in path_names if _provider("api", path, n) is None)
             continue
         operations += 1
         query_options = [[(n, side, v) for side, v in QUERY[n](world)] for n in query_names]
         for combo in combos:
             for query in itertools.product(*query_options) if query_options else [()]:
                 filled = {n: v for n, _, v in combo}
-                url = "/api" + re.sub(r"{(\w+)}", lambda m, filled=filled: str(filled[m.group(1)]), path)
+                url = re.sub(r"{(\w+)}", lambda m, filled=filled: str(filled[m.group(1)]), path)
                 params = {n: v for n, _, v in query}
                 label = f"{method} {url} {params or ''}"
                 for actor in clients:
@@ -210,9 +245,12 @@ def test_no_caller_reads_or_changes_what_is_not_theirs(world):
                         if body is None:
                             return client.generic(method, url)
                         media, payload = body
+                        target = url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+                        if media.startswith("multipart/") and method == "POST":  # the client encodes the parts
+                            return client.post(target, {k: v for k, v in (payload or {}).items()
+                                                        if not isinstance(v, (dict, list))})
                         data = json.dumps(payload) if media == "application/json" else payload
-                        return client.generic(method, url + ("?" + "&".join(f"{k}={v}" for k, v in params.items())
-                                                             if params else ""), data, content_type=media)
+                        return client.generic(method, target, data, content_type=media)
                     _call(world, clients, actor, label, send, failures)
                     cases += 1
 
@@ -220,9 +258,9 @@ def test_no_caller_reads_or_changes_what_is_not_theirs(world):
     for route, app, names in page_routes():
         if app == "api":
             continue
-        combos = _combinations(world, app, names)
+        combos = _combinations(world, app, names, route)
         if combos is None:
-            unknown.update(f"{app} /{route}: {n}" for n in names if (app, n) not in PARAMS)
+            unknown.update(f"{app} /{route}: {n}" for n in names if _provider(app, route, n) is None)
             continue
         pages += 1
         for combo in combos:

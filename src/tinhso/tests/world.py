@@ -121,6 +121,28 @@ def build() -> World:
         side = name[-1]
         world.objects[name] = Owned(attachment, side, world.objects[f"dossier_{side}"].viewers)
 
+    # The citizens' personal stores (filled at acceptance), their petitions and their payment orders.
+    from tinhso.feedback import services as feedback
+    from tinhso.onestop.models import PersonalDocument
+    from tinhso.payments import services as payments
+
+    for side, user, dossier in (("a", a, dossier_a), ("b", b, dossier_b)):
+        viewers = world.objects[f"dossier_{side}"].viewers
+        stored = PersonalDocument.objects.filter(owner=user).first()
+        if stored is not None:
+            world.objects[f"store_{side}"] = Owned(stored, side, frozenset({f"citizen_{side}"}))
+        petition = feedback.submit_petition(user, feedback.PetitionInput(
+            text=f"Phản ánh thử MARKER-PETITION-{side.upper()}-5b1e về thời gian giải quyết hồ sơ.",
+            procedure_code=dossier.procedure_version.procedure.code))
+        world.objects[f"petition_{side}"] = Owned(petition, side, frozenset({f"citizen_{side}"}),
+                                                  (f"MARKER-PETITION-{side.upper()}-5b1e",))
+        if payments.fee_outstanding(dossier):
+            if not payments.fee_quote(dossier).complete:  # the desk sets the amount the rule cannot compute
+                desk_officer = people["tiepnhan.lvt" if side == "a" else "tiepnhan"]
+                payments.request_fee(desk_officer, dossier, amount=50_000)
+            started = payments.start_payment(user, dossier, purpose="fee", return_url="/")
+            world.objects[f"payment_{side}"] = Owned(started.payment, side, viewers)
+
     # Incoming documents: each staff member is also the clerk of their own agency.
     core_services.grant_role(None, people["congchuc.lvt"], x_agency, Role.CLERK)
     core_services.grant_role(None, people["chuyenvien.sxd"], y_agency, Role.CLERK)

@@ -3,14 +3,13 @@
 Runs on both databases; on PostgreSQL the row locks (SELECT … FOR UPDATE) are what is being tested.
 """
 
-import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from tinhso.core.errors import DomainError
 from tinhso.core.models import Agency, User
+from tinhso.core.testing import run_parallel
 from tinhso.onestop import services
 from tinhso.onestop.models import Dossier
 
@@ -26,25 +25,6 @@ def submitted(citizen, desk) -> Dossier:
     return services.submit(citizen, d)
 
 
-def run_parallel(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(i, call):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_parallel_acceptances_get_distinct_consecutive_codes():

@@ -11,7 +11,15 @@ from django.db import transaction
 
 from tinhso.core.calendars import calendar_for
 from tinhso.core.workcalendar import TZ
-from tinhso.onestop.models import Attachment, Dossier, DossierEvent, DossierStep, Status
+from tinhso.onestop.models import (
+    Attachment,
+    Dossier,
+    DossierEvent,
+    DossierItem,
+    DossierStep,
+    PersonalDocument,
+    Status,
+)
 from tinhso.onestop.simulation import pdf_document
 
 UNTIL = "2026-03-20T17:00"  # a Friday: the simulated present
@@ -95,6 +103,26 @@ def test_officials_work_in_office_hours_and_the_life_is_varied(simulated):
     assert DossierEvent.objects.filter(action="stopped", actor=None).exists()  # by the deadline sweep
     assert {d.channel.kind for d in simulated} == {"online", "direct", "postal"}
     assert Attachment.objects.filter(kind=Attachment.Kind.RESULT).exists()
+
+
+def test_digitisation_flags_give_the_scoreboard_data(simulated):
+    """QĐ 766 group 5: most accepted dossiers digitised, some reusing the applicant's store, results electronic."""
+    accepted = [d for d in simulated if d.received_at is not None]
+    items = DossierItem.objects.filter(dossier__in=accepted)
+    digitised = set(items.filter(digitised=True).values_list("dossier", flat=True))
+    reused = set(items.filter(reused=True, from_store=True).values_list("dossier", flat=True))
+    assert 0.6 <= len(digitised) / len(accepted) <= 0.95
+    assert reused and reused <= digitised  # taken from the store: digitised at acceptance
+    for attachment in Attachment.objects.filter(store_document__isnull=False).select_related("dossier",
+                                                                                            "store_document"):
+        assert attachment.store_document.owner_id == attachment.dossier.applicant_id
+        assert attachment.file.name == attachment.store_document.file.name
+    assert not PersonalDocument.objects.filter(source_dossier__applicant=None).exists()
+    decided = [d for d in simulated if d.outcome == Dossier.Outcome.APPROVED]
+    assert decided and all(d.electronic_result for d in decided)
+    in_store = [d for d in simulated if d.result_in_store]
+    assert in_store and all(d.applicant_id and d.status == Status.RETURNED for d in in_store)
+    assert PersonalDocument.objects.filter(kind=PersonalDocument.Kind.RESULT).count() == len(in_store)
 
 
 def test_running_twice_does_not_fail(demo, media):

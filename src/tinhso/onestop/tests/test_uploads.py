@@ -12,9 +12,9 @@ from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from tinhso.core.errors import DomainError
+from tinhso.core.uploads import DOCX_MAIN_TYPE, check_upload, clean_name, human_size
 from tinhso.onestop import services
 from tinhso.onestop.models import Attachment, Dossier
-from tinhso.core.uploads import DOCX_MAIN_TYPE, check_upload, clean_name, human_size
 
 from .conftest import PDF, pdf
 
