@@ -23,6 +23,7 @@ run: install
 	$(BIN)/tinhso demo
 	$(BIN)/tinhso simulate --dossiers $(SIM_DOSSIERS) --days 60 --seed 1 --if-empty
 	$(BIN)/tinhso simulate_feedback --seed 1 --if-empty
+	$(BIN)/tinhso documents demo --if-empty
 	$(BIN)/tinhso scoreboard refresh
 	$(BIN)/tinhso demo --accounts
 	$(BIN)/tinhso run $(HOST):$(PORT)

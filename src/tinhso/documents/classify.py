@@ -663,6 +663,13 @@ def suggest_for_clerk(user, agency, *, notation: str = "", subject: str = "", se
     return suggest(agency, notation=notation, subject=subject, sender_name=sender_name, body="\n".join(texts))
 
 
+def suggest_for_document(document) -> Suggestion:
+    """The suggestion for a document already stored (one delivered on the platform, waiting to be registered)."""
+    body = body_texts([document.pk]).get(document.pk, "")
+    return suggest(document.agency, notation=document.notation, subject=document.subject,
+                   sender_name=document.sender_name, body=body)
+
+
 def _float(raw) -> float | None:
     try:
         value = float(raw)
@@ -691,9 +698,7 @@ def record(document, shown: dict | None = None):
     suggested_type = DocumentType.objects.filter(pk=type_pk).first() if type_pk is not None else None
     suggested_sector = Sector.objects.filter(pk=sector_pk).first() if sector_pk is not None else None
     if not from_form:
-        body = body_texts([document.pk]).get(document.pk, "")
-        computed = suggest(document.agency, notation=document.notation, subject=document.subject,
-                           sender_name=document.sender_name, body=body)
+        computed = suggest_for_document(document)
         suggested_type = computed.type.value if computed.type else None
         type_conf = computed.type.confidence if computed.type else None
         suggested_sector = computed.sector.value if computed.sector else None

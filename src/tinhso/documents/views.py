@@ -172,6 +172,10 @@ def document_page(request, pk: int):
         "file_kinds": [(DocumentFile.Kind.BODY, "Văn bản (bản mới)"),
                        (DocumentFile.Kind.ATTACHMENT, "Tài liệu kèm theo")],
     }
+    if "confirm" in actions:  # the type (the sender's) and the sector, pre-filled when the classifier is confident
+        values = {"document_type": str(document.document_type_id or ""), "sector": str(document.sector_id or "")}
+        notes = _prefill(values, classify.suggest_for_document(document))
+        context["confirm"] = _classification_context(values, notes)
     return render(request, "documents/document.html", context)
 
 
@@ -185,7 +189,9 @@ def file_download(request, pk: int, file_pk: int):
 # Each handler gets (request, document), calls one service, returns the success message.
 
 def _confirm(request, document):
-    document = services.confirm_registration(request.user, document)
+    document = services.confirm_registration(
+        request.user, document, document_type=_document_type(request.POST), sector=_sector(request.POST),
+        suggestion={name: (request.POST.get(name) or "").strip() for name in SUGGESTION_FIELDS})
     return f"Đã vào sổ văn bản đến, số đến {document.arrival_number}."
 
 

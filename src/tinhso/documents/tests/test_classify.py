@@ -12,6 +12,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from tinhso.core.errors import DomainError
 from tinhso.core.testing import shared_data
@@ -263,6 +264,33 @@ def test_registration_records_whether_the_suggestion_was_kept(client, people, ag
     plain = register_toys(people["vanthu.stp"], stp, 1, start=200)[0]
     record = ClassificationRecord.objects.get(document=plain)
     assert record.type_prefilled is False and record.type_accepted is True
+
+
+@pytest.mark.django_db
+def test_a_document_delivered_on_the_platform_is_confirmed_with_the_suggested_sector(client, people, agencies,
+                                                                                    settings, small_models):
+    stp = agencies["000.00.03.H37"]
+    register_toys(people["vanthu.stp"], stp, 12)
+    classify.train(stp)
+    settings.TINHSO = {**settings.TINHSO, "CLASSIFY_THRESHOLD": 0.5}
+    decision, land = DocumentType.objects.get(abbreviation="QĐ"), Sector.objects.get(name="Đất đai")
+    delivered = Document.objects.create(  # as services.deliver leaves it in the recipient's box
+        direction="in", status="to_register", agency=stp, document_type=decision, notation="45/QĐ-UBND",
+        subject="Quyết định thu hồi đất để thực hiện dự án đường 45", sender_name="Ủy ban nhân dân tỉnh Lạng Sơn",
+        received_at=timezone.now())
+    login(client, "vanthu.stp")
+    page = client.get(reverse("documents:document", args=[delivered.pk])).content.decode()
+    confirm_form = page.split(reverse("documents:action", args=[delivered.pk, "confirm"]))[1].split("</form>")[0]
+    assert f'<option value="{decision.pk}" selected>' in confirm_form  # the sender's type
+    assert f'<option value="{land.pk}" selected>' in confirm_form and "Gợi ý tự động" in confirm_form
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm_form))
+    response = client.post(reverse("documents:action", args=[delivered.pk, "confirm"]),
+                           {**hidden, "document_type": decision.pk, "sector": land.pk})
+    assert response.status_code == 302
+    delivered.refresh_from_db()
+    assert delivered.status == "registered" and delivered.arrival_number and delivered.sector == land
+    record = delivered.classification
+    assert record.sector_prefilled and record.sector_accepted is True
 
 
 @pytest.mark.django_db
