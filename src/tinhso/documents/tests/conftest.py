@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from tinhso.core.models import Agency, Role, User
 from tinhso.core.services import grant_role
+from tinhso.core.testing import text_pdf
 
 PASSWORD = "tinhso-demo-2026"
 
@@ -15,25 +16,7 @@ def make_pdf(text: str = "Văn bản thử") -> bytes:
     from tinhso.core.text import fold
 
     body = fold(text) if not text.isascii() else text
-    stream = f"BT /F1 12 Tf 72 720 Td ({body}) Tj ET".encode()
-    objects = [
-        b"<</Type/Catalog/Pages 2 0 R>>",
-        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
-        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>",
-        b"<</Length " + str(len(stream)).encode() + b">>stream\n" + stream + b"\nendstream",
-        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj".encode() + obj + b"endobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += f"trailer<</Size {len(objects) + 1}/Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return text_pdf(body)
 
 
 def pdf_upload(name: str = "van-ban.pdf", text: str = "Van ban thu") -> SimpleUploadedFile:
