@@ -42,11 +42,12 @@ test-postgres: install
 	@scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc = 3 ]; then echo "PostgreSQL not installed: PostgreSQL run skipped (CI installs it)."; exit 0; fi; exit $$rc
 
-# Every benchmark, one JSON line each, on a throwaway PostgreSQL (on SQLite if PostgreSQL is not installed);
+# Every benchmark, one JSON line each, on a throwaway PostgreSQL with durable commits (on SQLite if PostgreSQL is not
+# installed);
 # the run is saved to bench/results/ and the "latest run" table of docs/benchmarks.md is regenerated.
 BENCH_PIPE := set -o pipefail; bench/run-all | $(BIN)/python bench/report.py --command "make bench"
 bench: install
-	@scripts/with-postgres bash -c '$(BENCH_PIPE)'; rc=$$?; if [ $$rc = 3 ]; then bash -c '$(BENCH_PIPE)'; else exit $$rc; fi
+	@TINHSO_PG_DURABLE=1 scripts/with-postgres bash -c '$(BENCH_PIPE)'; rc=$$?; if [ $$rc = 3 ]; then bash -c '$(BENCH_PIPE)'; else exit $$rc; fi
 
 lint: install
 	$(BIN)/ruff check src bench scripts

@@ -47,13 +47,15 @@ def tinhso(env: dict, *args: str) -> str:
 
 
 @contextmanager
-def server(env: dict, workers: int = 2, info: dict | None = None):
-    """granian (the production server) with ``workers`` processes on a free loopback port; ``info`` receives its
-    ``pid`` (the process group of the server and its workers)."""
+def server(env: dict, workers: int = 2, info: dict | None = None, threads: int = 4):
+    """granian (the production server) with ``workers`` processes of ``threads`` request threads each on a free
+    loopback port (as docs/deployment.md configures it: the threads bound the database connections); ``info``
+    receives its ``pid`` (the process group of the server and its workers)."""
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--no-ws", "--log-level", "error", "tinhso.wsgi:application"],
+         "--workers", str(workers), "--blocking-threads", str(threads),
+         "--no-ws", "--log-level", "error", "tinhso.wsgi:application"],
         env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     if info is not None:

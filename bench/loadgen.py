@@ -3,7 +3,8 @@
 Open loop (requests are started on a schedule, not when the previous one returns), so a slow server shows as growing
 latency and a backlog rather than as a politely lower request rate. Keep-alive connections, one per worker thread.
 Reports per stream: requests sent and answered, errors (status ≥ 500, or refused/timeout), p50/p95/p99 latency and
-the achieved rate; and the CPU time the server's processes used (from /proc), as a share of the machine.
+the achieved rate; and the CPU time the server's and the database's processes used (from /proc), as shares of the
+machine.
 """
 
 import http.client
@@ -57,14 +58,16 @@ class Result:
                 "error_samples": self.error_samples[:3]}
 
 
-def _process_cpu_seconds(pids: list[int]) -> float:
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used by ``root`` and its descendants so far: each live process's own time plus the time of the
+    children it has reaped (so PostgreSQL backends and server workers that ended during a run still count)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for pid in pids:
+    for pid in process_tree(root):
         try:
             with open(f"/proc/{pid}/stat") as f:
                 parts = f.read().rsplit(")", 1)[1].split()
-            total += (int(parts[11]) + int(parts[12])) / tick  # utime, stime
+            total += sum(int(parts[i]) for i in (11, 12, 13, 14)) / tick  # utime, stime, cutime, cstime
         except (OSError, IndexError, ValueError):
             continue
     return total
@@ -91,8 +94,10 @@ def process_tree(root: int) -> list[int]:
 
 
 def run(base_url: str, streams: list[Stream], seconds: float, *, threads: int = 32, server_pid: int | None = None,
-        timeout: float = 30.0) -> dict:
-    """Drive ``streams`` against ``base_url`` for ``seconds``; returns per-stream summaries and machine usage."""
+        db_pid: int | None = None, timeout: float = 30.0) -> dict:
+    """Drive ``streams`` against ``base_url`` for ``seconds``; returns per-stream summaries and machine usage: the CPU
+    of the server's process tree (``server_pid``), of the database's (``db_pid``, the postmaster) and of this load
+    generator, each as a share of the machine."""
     parts = urlsplit(base_url)
     host, port = parts.hostname, parts.port or 80
     results = {s.name: Result(s.name) for s in streams}
@@ -146,8 +151,9 @@ def run(base_url: str, streams: list[Stream], seconds: float, *, threads: int = 
     pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
     for t in pool:
         t.start()
-    pids = process_tree(server_pid) if server_pid else []
-    cpu_before, wall_before = _process_cpu_seconds(pids), time.monotonic()
+    roots = {"server": server_pid, "db": db_pid}
+    cpu_before = {k: tree_cpu_seconds(pid) for k, pid in roots.items() if pid}
+    client_before, wall_before = time.process_time(), time.monotonic()
     start = time.monotonic()
     next_at = {s.name: start for s in streams}
     while True:
@@ -165,11 +171,13 @@ def run(base_url: str, streams: list[Stream], seconds: float, *, threads: int = 
     for t in pool:
         t.join(timeout=timeout + 5)
     wall = time.monotonic() - wall_before
-    cpu = _process_cpu_seconds(pids) - cpu_before if server_pid else None
-    return {
-        "seconds": round(wall, 1),
-        "streams": [results[s.name].summary(seconds) for s in streams],
-        "server_cpu_seconds": round(cpu, 1) if cpu is not None else None,
-        "server_cpu_share": round(cpu / (wall * os.cpu_count()), 3) if cpu is not None else None,
-        "cpus": os.cpu_count(),
-    }
+    machine = wall * (os.cpu_count() or 1)
+    out = {"seconds": round(wall, 1), "streams": [results[s.name].summary(seconds) for s in streams],
+           "cpus": os.cpu_count()}
+    for key, before in cpu_before.items():
+        used = tree_cpu_seconds(roots[key]) - before
+        out[f"{key}_cpu_seconds"], out[f"{key}_cpu_share"] = round(used, 1), round(used / machine, 3)
+    out["client_cpu_share"] = round((time.process_time() - client_before) / machine, 3)
+    if "server" in cpu_before:
+        out["platform_cpu_share"] = round(out["server_cpu_share"] + out.get("db_cpu_share", 0), 3)
+    return out

@@ -15,7 +15,6 @@ notation, never a second number (the service checks under the document's row loc
 
 from datetime import date, datetime, time, timedelta
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
@@ -26,6 +25,7 @@ from ninja.security import SessionAuth
 from tinhso.core.api import ErrorOut
 from tinhso.core.errors import DomainError, Forbidden, NotFound
 from tinhso.core.models import Agency, User
+from tinhso.core.pagination import CappedPaginator
 from tinhso.core.text import fold, search_terms
 from tinhso.core.workcalendar import TZ
 
@@ -96,7 +96,8 @@ class DocumentRow(Schema):
 
 
 class PageOut(Schema):
-    count: int
+    count: int = Field(description="số văn bản khớp; khi count_exact là false: có hơn chừng ấy (đếm tối đa 1.000)")
+    count_exact: bool
     page: int
     pages: int
     items: list[DocumentRow]
@@ -182,7 +183,7 @@ def _row_fields(document: Document, today: date) -> dict:
         "status_label": str(Status(document.status).label), "agency_code": document.agency.code,
         "agency_name": document.agency.name, "number": document.number, "notation": document.notation,
         "arrival_number": document.arrival_number, "type_id": kind.pk if kind else None,
-        "type_name": document.type_name, "type_abbreviation": kind.abbreviation if kind else "",
+        "type_name": document.type_name, "type_abbreviation": (kind.abbreviation or "") if kind else "",
         "subject": document.subject, "sender_name": document.sender_name, "sender_code": document.sender_code,
         "issued_date": document.issued_date, "received_at": document.received_at, "due_date": document.due_date,
         "urgency": document.urgency, "urgency_label": str(Urgency(document.urgency).label),
@@ -287,10 +288,10 @@ def search(request: HttpRequest, q: str = "", direction: str = "", type: str = "
         qs = qs.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=TZ))
     if agency:
         qs = qs.filter(agency__code=agency.strip())
-    paginator = Paginator(qs.order_by("-created_at", "-id"), min(max(page_size, 1), MAX_PAGE_SIZE))
+    paginator = CappedPaginator(qs.order_by("-created_at", "-id"), min(max(page_size, 1), MAX_PAGE_SIZE))
     current = paginator.get_page(max(1, min(page, 10**6)))
     today = datetime.now(TZ).date()
-    return PageOut(count=paginator.count, page=current.number, pages=paginator.num_pages,
+    return PageOut(count=paginator.count, count_exact=paginator.exact, page=current.number, pages=paginator.num_pages,
                    items=[DocumentRow(**_row_fields(d, today)) for d in current.object_list])
 
 

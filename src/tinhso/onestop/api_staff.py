@@ -85,7 +85,7 @@ class InboxOut(Schema):
     count: int
     page: int
     pages: int
-    counts: dict[str, int]
+    counts: dict[str, int | None]
     items: list[RowOut]
 
 
@@ -195,7 +195,8 @@ def _visible(request: HttpRequest, dossier_id: int) -> Dossier:
 # --- endpoints ----------------------------------------------------------------------------------------------------
 
 @router.get("/inbox", response=InboxOut, summary="Hộp hồ sơ của cán bộ",
-            description="box: " + ", ".join(queries.BOX_SLUGS) + " (mặc định theo vai trò).")
+            description="box: " + ", ".join(queries.BOX_SLUGS) + " (mặc định theo vai trò). counts: số hồ sơ của "
+                        "từng hộp; tat-ca (toàn bộ lịch sử) chỉ được đếm khi box=tat-ca, các lần khác là null.")
 def inbox(request: HttpRequest, box: str = "", q: str = "", page: int = 1):
     box = box or queries.default_box(request.user)
     if box not in queries.BOX_SLUGS:

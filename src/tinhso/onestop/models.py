@@ -38,6 +38,9 @@ class Status(models.IntegerChoices):
 FINAL_STATUSES = (Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED)
 #: Statuses in which the dossier's clock runs (the dossier was accepted and is not paused or finished).
 RUNNING_STATUSES = (Status.ACCEPTED, Status.PROCESSING)
+#: Statuses in which somebody still has work to do: every work box but "Tất cả" holds only these (a partial index
+#: keeps them apart from the year's finished dossiers).
+ACTIVE_STATUSES = (Status.NEW, Status.ACCEPTED, Status.PROCESSING, Status.SUPPLEMENT, Status.FINANCIAL, Status.DONE)
 
 
 def default_code_template() -> str:
@@ -205,6 +208,8 @@ class Dossier(models.Model):
             models.Index(fields=["receiving_agency", "status", "due_at"], name="dossier_recv_status_due"),
             models.Index(fields=["handling_agency", "status", "due_at"], name="dossier_handl_status_due"),
             models.Index(fields=["applicant", "-created_at"], name="dossier_applicant_created"),
+            models.Index(fields=["status", "due_at"], condition=Q(status__in=ACTIVE_STATUSES), name="dossier_active"),
+            models.Index(fields=["-created_at", "-id"], name="dossier_created"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["applicant", "client_key"], condition=~Q(client_key=""),

@@ -51,6 +51,11 @@ ACTION_LABELS = {
     "withdrawn": "Rút hồ sơ",
     "stopped": "Dừng xử lý hồ sơ",
     "apologised": "Xin lỗi và hẹn lại ngày trả kết quả",
+    # recorded by other apps through services.note_event
+    "fee_requested": "Thông báo phí, lệ phí phải nộp",
+    "fee_waived": "Miễn phí, lệ phí",
+    "paid_online": "Đã thanh toán trực tuyến",
+    "rated": "Người nộp đánh giá mức độ hài lòng",
 }
 #: Events whose note is addressed to the applicant (a refusal reason, what to supplement, a new appointment…):
 #: the applicant reads them on their own dossier page. The public lookup never shows notes.

@@ -638,10 +638,22 @@ def assign(actor: User, dossier: Dossier, assignee: User, *, expected_revision: 
 
 @transaction.atomic
 def bulk_assign(actor: User, dossiers: Iterable[Dossier], assignee: User) -> int:
-    """Assign several dossiers at once: all or none (the first refusal names its dossier and undoes the rest)."""
+    """Assign several dossiers at once: all or none. The first refusal is raised with the refused dossier as its
+    ``dossier`` attribute (the caller names it) and undoes the rest.
+
+    Every dossier is locked first, in id order, before anything is recorded: each assignment appends to the audit
+    chain, whose head stays locked until the commit, so locking the next dossier after an append could wait in a
+    cycle with a single-dossier service that holds that dossier and waits for the head."""
+    dossiers = list(dossiers)
+    list(Dossier.objects.select_for_update(of=("self",)).filter(pk__in=[d.pk for d in dossiers]).order_by("pk")
+         .values_list("pk", flat=True))
     count = 0
     for dossier in dossiers:
-        assign(actor, dossier, assignee)
+        try:
+            assign(actor, dossier, assignee)
+        except DomainError as exc:
+            exc.dossier = dossier
+            raise
         count += 1
     return count
 

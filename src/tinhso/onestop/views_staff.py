@@ -7,7 +7,7 @@ error page. Action forms post the dossier's ``revision`` as ``expected_revision`
 the meantime gives the "Hồ sơ vừa được người khác cập nhật" message instead of acting on a state the user never saw.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
 from urllib.parse import urlencode
@@ -146,12 +146,6 @@ def inbox(request):
     return render(request, "onestop/staff/inbox.html", context)
 
 
-def _tracked(dossiers: Iterable[Dossier], seen: list[Dossier]) -> Iterator[Dossier]:
-    for dossier in dossiers:
-        seen.append(dossier)
-        yield dossier
-
-
 @staff_required
 @require_POST
 def bulk_assign(request):
@@ -170,12 +164,11 @@ def bulk_assign(request):
     if len(dossiers) != len(ids):
         messages.error(request, _("Có hồ sơ đã chọn không còn trong phạm vi của bạn; hãy tải lại trang."))
         return redirect(back)
-    seen: list[Dossier] = []
     try:
         with transaction.atomic():
-            count = services.bulk_assign(user, _tracked(dossiers, seen), assignee)
+            count = services.bulk_assign(user, dossiers, assignee)
     except DomainError as exc:
-        failed = seen[-1] if seen else None
+        failed = getattr(exc, "dossier", None)
         messages.error(request, _("Không giao được hồ sơ %(code)s: %(reason)s Chưa giao hồ sơ nào.")
                        % {"code": failed or "", "reason": exc.message})
     else:
@@ -195,6 +188,9 @@ EVENT_LABELS = {
     "returned": _lazy("Trả kết quả"), "payment_requested": _lazy("Yêu cầu thực hiện nghĩa vụ tài chính"),
     "paid": _lazy("Xác nhận đã nộp tiền"), "withdrawn": _lazy("Rút hồ sơ"), "stopped": _lazy("Dừng xử lý"),
     "apologised": _lazy("Xin lỗi, hẹn lại ngày trả"),
+    # recorded by other apps through services.note_event
+    "fee_requested": _lazy("Thông báo phí, lệ phí"), "fee_waived": _lazy("Miễn phí, lệ phí"),
+    "paid_online": _lazy("Thanh toán trực tuyến"), "rated": _lazy("Đánh giá mức độ hài lòng"),
 }
 
 

@@ -87,6 +87,13 @@ def database_from_env(default_sqlite: Path) -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
             "transaction_mode": "IMMEDIATE",
         }
+    elif config["ENGINE"].startswith("django.db.backends.postgresql"):
+        # Server settings for the platform's sessions: no JIT compilation by default (it is made for long analytic
+        # queries; on the work boxes' short ones it cost more to compile than to run). DB_PG_OPTIONS="" keeps the
+        # server's own settings (e.g. behind a pooler that refuses startup options).
+        options = os.environ.get("DB_PG_OPTIONS", "-c jit=off")
+        if options:
+            config.setdefault("OPTIONS", {})["options"] = options
     return config
 
 

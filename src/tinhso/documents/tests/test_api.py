@@ -116,7 +116,7 @@ def test_search_filters_pages_and_scope(client, people, agencies):
 
     login(client, "vanthu.stp")
     body = client.get("/api/documents").json()
-    assert body["count"] == 3 and body["pages"] == 1
+    assert body["count"] == 3 and body["count_exact"] is True and body["pages"] == 1
     assert [i["id"] for i in body["items"]] == [outgoing.pk, report.pk, invitation.pk]  # newest first
 
     def ids(**params):
@@ -144,6 +144,21 @@ def test_search_filters_pages_and_scope(client, people, agencies):
     login(client, "vanthu.sxd")  # another agency's clerk: nothing, whatever the filters
     assert client.get("/api/documents").json()["count"] == 0
     assert client.get("/api/documents", {"q": "giay moi", "agency": STP}).json()["items"] == []
+
+
+def test_a_cong_van_has_no_abbreviation_and_is_listed(client, people, agencies):
+    """Công văn, the commonest type, has no abbreviation (NĐ 30/2020 Phụ lục III): search and detail answer with an
+    empty one (a null abbreviation once made every search that listed a công văn fail with a server error)."""
+    official_letter = services.register_incoming(people["vanthu.stp"], agencies[STP], services.IncomingFields(
+        subject="Về việc góp ý dự thảo quy chế", sender_name="Sở Xây dựng", notation="312/SXD-VP",
+        document_type=doc_type(None)))
+    login(client, "vanthu.stp")
+    response = client.get("/api/documents", {"q": "gop y du thao"})
+    assert response.status_code == 200, response.content
+    [item] = response.json()["items"]
+    assert (item["id"], item["type_name"], item["type_abbreviation"]) == (official_letter.pk, "Công văn", "")
+    detail = client.get(f"/api/documents/{official_letter.pk}")
+    assert detail.status_code == 200, detail.content
 
 
 def test_detail_of_an_issued_and_delivered_document(client, people, agencies):
