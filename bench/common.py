@@ -30,15 +30,31 @@ def free_port() -> int:
 
 @contextmanager
 def bench_database():
-    """A fresh database: ``DATABASE_URL`` when set (e.g. PostgreSQL), else a temporary SQLite file."""
+    """A fresh, empty database for one benchmark: on the PostgreSQL server of ``DATABASE_URL`` a new database created
+    for it and dropped after it (benchmarks run one after another on the same server), else a temporary SQLite file."""
     tmp = tempfile.mkdtemp(prefix="tinhso-bench-")
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="bench.settings", TINHSO_VAR_DIR=tmp,
                PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+    server_url = env["DATABASE_URL"] if env["DATABASE_URL"].startswith(("postgres://", "postgresql://")) else None
+    name = f"tinhso_bench_{os.getpid()}"
+    if server_url:
+        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = server_url.rsplit("/", 1)[0] + "/" + name
     try:
         yield env
     finally:
+        if server_url:
+            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _admin(url: str, *statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
 
 
 def tinhso(env: dict, *args: str) -> str:

@@ -24,7 +24,8 @@ Reports one JSON line: per stream (at scale 1) the achieved rate, p50/p95/p99 an
 request of a kind that should succeed, or no answer), the CPU used by the server's processes, the database's and the
 load generator's as shares of the machine; per scale the totals; and from the largest scale with no error the number
 of such provinces one server of this size carries (that scale's CPU share per province, keeping 30 % headroom). The
-load generator runs on the same machine: its share is reported and left out of the estimate.
+load generator runs on the same machine: its share is reported and left out of the estimate. ``cores_per_peak_hour``
+(server + database CPU at scale 1, in cores) is what a sizing for another machine starts from.
 
 Usage: ``scripts/with-postgres .venv/bin/python bench/province_year.py [--dossiers N] [--documents N] [--minutes M]
 [--workers W] [--scales 1,1.5,2]``.
@@ -144,6 +145,7 @@ def summary(runs: list[dict], baseline: dict, *, dossiers, documents, workers, m
               "bare_rps": baseline["rps"], "bare_cpu_ms": round(baseline["cpu_ms_per_request"], 3),
               "mix_cpu_ms": per_scale[0]["cpu_ms_per_request"],
               "ratio": round(baseline["cpu_ms_per_request"] / per_scale[0]["cpu_ms_per_request"], 3),
+              "cores_per_peak_hour": round(per_scale[0]["platform_cpu_share"] * first["cpus"], 2),
               "largest_scale_carried": best["scale"] if best else None,
               "provinces_per_server": round(0.7 * best["scale"] / best["platform_cpu_share"], 1) if best else None,
               "simulate_s": round(simulate_s, 1), "bulk_load_s": round(load_s, 1),
