@@ -298,13 +298,15 @@ class Inbox:
     tabs: list[tuple[str, str, int]] = field(default_factory=list)
 
 
-def box_counts(user, *, now: datetime | None = None, deadlines: Deadlines | None = None) -> dict[str, int | None]:
+def box_counts(user, *, now: datetime | None = None, deadlines: Deadlines | None = None,
+               work: QuerySet[Dossier] | None = None) -> dict[str, int | None]:
     """The number of dossiers in every work box, in one aggregate query over the dossiers still being worked on (plus
     the due-soon thresholds). "Tất cả" is the whole history: it is not counted here (``None``) — ``inbox`` gives its
-    count when that box is open — so the counts cost the same in December as in January."""
+    count when that box is open — so the counts cost the same in December as in January. ``work``: the caller's
+    ``work_dossiers(user)`` when it already has it."""
     ctx = staff_context(user)
     deadlines = deadlines or Deadlines(ctx, now or timezone.now())
-    base = work_dossiers(user)
+    base = work_dossiers(user) if work is None else work
     slugs = [slug for slug in BOX_SLUGS if slug != "tat-ca"]
     totals = base.order_by().aggregate(**{
         slug.replace("-", "_"): Count("pk", filter=_box_q(ctx, slug, deadlines, base)) for slug in slugs
@@ -312,9 +314,12 @@ def box_counts(user, *, now: datetime | None = None, deadlines: Deadlines | None
     return {**{slug: totals[slug.replace("-", "_")] or 0 for slug in slugs}, "tat-ca": None}
 
 
-def box_dossiers(user, box: str, *, deadlines: Deadlines) -> QuerySet[Dossier]:
+def box_dossiers(user, box: str, *, deadlines: Deadlines, work: QuerySet[Dossier] | None = None) -> QuerySet[Dossier]:
     ctx = staff_context(user)
-    base = visible_dossiers(user) if box == "tat-ca" else work_dossiers(user)
+    if box == "tat-ca":
+        base = visible_dossiers(user)
+    else:
+        base = work_dossiers(user) if work is None else work
     return base.filter(_box_q(ctx, box, deadlines, base)).order_by(*BOX_ORDER[box])
 
 
@@ -332,7 +337,8 @@ def inbox(user, box: str, *, q: str = "", page: int | str | None = 1, now: datet
     ctx = staff_context(user)
     now = now or timezone.now()
     deadlines = Deadlines(ctx, now)
-    qs = box_dossiers(user, box, deadlines=deadlines)
+    work = work_dossiers(user)  # its open steps and consultations read once for the page and the counts
+    qs = box_dossiers(user, box, deadlines=deadlines, work=work)
     terms = search_terms(q or "")
     if terms:
         # Python-side folding: the applicant's name is stored with its diacritics and SQL has no portable unaccent.
@@ -345,7 +351,7 @@ def inbox(user, box: str, *, q: str = "", page: int | str | None = 1, now: datet
         current = Paginator(qs.select_related(*LIST_RELATED), per_page).get_page(page)
         dossiers = list(current.object_list)
     rows = [InboxRow(d, *deadlines.state(d)) for d in dossiers]
-    counts = box_counts(user, deadlines=deadlines) if with_counts else {}
+    counts = box_counts(user, deadlines=deadlines, work=work) if with_counts else {}
     if with_counts and box == "tat-ca":
         counts["tat-ca"] = current.paginator.count
     tabs = [(slug, str(label), counts.get(slug)) for slug, label in BOXES]
